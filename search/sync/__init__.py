@@ -1,0 +1,1 @@
+"""Data sources and sync jobs: the engine that drives connectors through the pipeline."""

@@ -1,0 +1,72 @@
+"""Property: for random ACLs and users, every hit is readable and every readable match is found."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from acl import EVERYONE, AccessControlList, Principal
+from connectors.models import Document
+from search.query import QueryRequest, RetrievalMode
+from search.runtime import Runtime
+
+USERS = ["ann", "ben", "cat", "dan"]
+GROUPS = ["GROUP_a", "GROUP_b", "GROUP_c", EVERYONE]
+SOURCE = "acl-property"
+N_DOCS = 10
+
+acls = st.one_of(
+    st.none(),
+    st.builds(
+        AccessControlList,
+        allow_users=st.lists(st.sampled_from(USERS), max_size=2),
+        allow_groups=st.lists(st.sampled_from(GROUPS), max_size=2),
+        deny_users=st.lists(st.sampled_from(USERS), max_size=1),
+        deny_groups=st.lists(st.sampled_from(GROUPS), max_size=1),
+    ),
+)
+principals = st.one_of(
+    st.just(Principal.anonymous()),
+    st.builds(
+        Principal,
+        user=st.sampled_from(USERS),
+        groups=st.frozensets(st.sampled_from(GROUPS[:3]), max_size=3),
+    ),
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    doc_acls=st.lists(acls, min_size=N_DOCS, max_size=N_DOCS),
+    who=st.lists(principals, min_size=3, max_size=3),
+)
+def test_hits_are_exactly_the_readable_matches(
+    runtime: Runtime, doc_acls: list[AccessControlList | None], who: list[Principal]
+) -> None:
+    docs = [
+        Document(
+            id=f"prop:{i}",
+            title=f"Shared ledger {i}",
+            text=f"quarterly ledger entry number {i}",
+            acl=acl,
+        )
+        for i, acl in enumerate(doc_acls)
+    ]
+    runtime.pipeline.write_batch(SOURCE, docs)
+    runtime.writer.refresh()
+    flt = {"equals_to": {"key": "_data_source_id", "value": SOURCE}}
+    for principal in who:
+        readable = {d.id for d in docs if d.acl is not None and d.acl.permits(principal)}
+        for mode in (RetrievalMode.BM25, RetrievalMode.RERANK):
+            response = runtime.engine.search(
+                QueryRequest.model_validate(
+                    {"query_text": "ledger", "page_size": 50, "attribute_filter": flt}
+                ),
+                principal,
+                mode=mode,
+            )
+            got = {r.id for r in response.results}
+            assert got == readable, (principal, mode)
+            assert response.total == len(readable)

@@ -1,0 +1,63 @@
+"""Thin Celery tasks: arguments are ids and JSON, the work happens in the search core."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from celery import Task
+from celery.signals import worker_process_init
+
+from connectors.models import Document
+from search.runtime import Runtime
+from search.sync.runner import LockBusy, run_job
+from worker.app import app
+
+_runtime: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime()
+    return _runtime
+
+
+@worker_process_init.connect
+def _fresh_runtime(**_: Any) -> None:
+    # Clients must not be shared across fork: every worker process builds its own.
+    global _runtime
+    _runtime = None
+
+
+@app.task(name="quarry.ping")
+def ping() -> dict[str, Any]:
+    """Proves a real worker process is consuming: answers with its pid."""
+    return {"pong": True, "pid": os.getpid()}
+
+
+@app.task(name="quarry.index_documents")
+def index_documents(data_source_id: str, documents: list[dict[str, Any]]) -> dict[str, Any]:
+    """Index documents given as JSON (text bodies) straight through the ingestion pipeline."""
+    rt = runtime()
+    docs = [Document.model_validate(d) for d in documents]
+    stats = rt.pipeline.write_batch(data_source_id, docs)
+    rt.writer.refresh()
+    return {
+        "added": stats.added,
+        "modified": stats.modified,
+        "unchanged": stats.unchanged,
+        "failed": stats.failed,
+        "passages": stats.passages,
+    }
+
+
+@app.task(name="quarry.sync", bind=True, max_retries=None)
+def sync(self: Task, job_id: str) -> dict[str, Any]:
+    """Run or resume one sync job; a duplicate delivery of a live job waits its turn."""
+    try:
+        outcome = run_job(runtime(), job_id, worker_name=str(self.request.hostname or os.getpid()))
+    except LockBusy as busy:
+        # The retry is a new message; the job is already claimed, so it must not expire.
+        raise self.retry(countdown=busy.retry_in_s, expires=None) from None
+    return outcome.as_dict()
