@@ -1,0 +1,143 @@
+"""``AlfrescoConfig``: Kendra's AlfrescoConfiguration in snake_case, validated up front.
+
+Validation happens before a sync is scheduled, so mistakes a user can fix in the form (a bad
+regex, a site id with a slash, a URL without a scheme) never reach the worker. The secret
+itself is read only at sync time, through ``secret_ref``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from acl.secrets import SecretRef
+from connectors.pathfilter import validate_patterns
+
+
+class Entity(StrEnum):
+    """The Share components Quarry crawls; the other site containers are never read."""
+
+    DOCUMENT_LIBRARY = "documentLibrary"
+    WIKI = "wiki"
+    BLOG = "blog"
+
+
+class AuthMode(StrEnum):
+    BASIC = "basic"
+    TICKET = "ticket"
+
+
+class FieldType(StrEnum):
+    STRING = "string"
+    STRING_LIST = "string_list"
+    LONG = "long"
+    DATE = "date"
+
+
+class FieldMapping(BaseModel):
+    """Copies one Alfresco property into one index attribute, converted to ``type``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*:[A-Za-z_][A-Za-z0-9_.-]*$")
+    target: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)
+    type: FieldType = FieldType.STRING
+
+
+class FieldMappings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    document_library: list[FieldMapping] = Field(default_factory=list)
+    wiki: list[FieldMapping] = Field(default_factory=list)
+    blog: list[FieldMapping] = Field(default_factory=list)
+
+    def for_entity(self, entity: Entity) -> list[FieldMapping]:
+        return {
+            Entity.DOCUMENT_LIBRARY: self.document_library,
+            Entity.WIKI: self.wiki,
+            Entity.BLOG: self.blog,
+        }[entity]
+
+
+class AlfrescoConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    site_url: str
+    """Root of the Alfresco server (``https://host:8443``); API and Share paths hang below it."""
+    site_ids: list[str] = Field(min_length=1)
+    secret_ref: SecretRef
+    """Where the JSON ``{"username", "password"}`` lives; read at sync time, never stored."""
+    ssl_ca_cert: str | None = None
+    """PEM file of the CA that signed the server's certificate (private PKI)."""
+    auth: AuthMode = AuthMode.BASIC
+    entity_filter: list[Entity] = Field(
+        default_factory=lambda: list(Entity), min_length=1, max_length=3
+    )
+    crawl_comments: bool = False
+    crawl_system_folders: bool = False
+    """Also crawl the repository's Shared files folder (outside every site)."""
+    inclusion_patterns: list[str] = Field(default_factory=list)
+    exclusion_patterns: list[str] = Field(default_factory=list)
+    field_mappings: FieldMappings = Field(default_factory=FieldMappings)
+    page_size: int = Field(default=100, ge=1, le=1000)
+    concurrency: int = Field(default=4, ge=1, le=32)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    max_retries: int = Field(default=5, ge=0, le=20)
+    backoff_seconds: float = Field(default=0.5, ge=0, le=60)
+    """First retry delay; doubles per attempt (with jitter) up to ``max_backoff_seconds``."""
+    max_backoff_seconds: float = Field(default=30.0, ge=0, le=600)
+    checkpoint_every: int = Field(default=500, ge=1)
+    """Documents yielded between two checkpoints of a pass (taken between folders)."""
+    change_overlap_seconds: int = Field(default=300, ge=0, le=86400)
+    """Incremental passes look this far before the last sync, for the search index's lag."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_single_site(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "site_id" in data:
+            data = dict(data)
+            single = data.pop("site_id")
+            if "site_ids" in data:
+                raise ValueError("give either site_id or site_ids, not both")
+            data["site_ids"] = [single]
+        return data
+
+    @field_validator("site_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host name")
+        try:
+            _ = parts.port
+        except ValueError:
+            raise ValueError("has an invalid port") from None
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query string or fragment")
+        return value.strip().rstrip("/")
+
+    @field_validator("site_ids")
+    @classmethod
+    def _check_sites(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not value or not all(c.isascii() and (c.isalnum() or c == "-") for c in value):
+                raise ValueError(f"site id {value!r} may contain only letters, digits and '-'")
+        if len(set(values)) != len(values):
+            raise ValueError("site ids must be unique")
+        return values
+
+    @field_validator("entity_filter")
+    @classmethod
+    def _unique_entities(cls, values: list[Entity]) -> list[Entity]:
+        return list(dict.fromkeys(values))
+
+    _check_patterns = field_validator("inclusion_patterns", "exclusion_patterns")(validate_patterns)
+
+    @model_validator(mode="after")
+    def _check_backoff(self) -> AlfrescoConfig:
+        if self.max_backoff_seconds < self.backoff_seconds:
+            raise ValueError("max_backoff_seconds must be at least backoff_seconds")
+        return self

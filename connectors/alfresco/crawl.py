@@ -1,0 +1,350 @@
+"""One pass over the configured sites: walk, changes, deletions, identities, checkpoint.
+
+Every pass walks the roots' folder trees (one paged listing per folder with permissions, no
+content), because that walk is the only thing that notices moves, permission changes on
+folders (descendants keep their ``modifiedAt``) and nodes purged from the trashcan. Content
+is downloaded only for nodes whose signature changed. An incremental pass then asks the
+Search API what was modified since the last pass (new comments, and nodes created after
+their folder was listed) and the trashcan what was deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Iterator
+from concurrent.futures import Executor
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from acl import AccessControlList
+from connectors.alfresco.changes import search_hits, trashed_since
+from connectors.alfresco.client import AlfrescoClient, ApiError
+from connectors.alfresco.config import AlfrescoConfig
+from connectors.alfresco.fetch import Fetcher, Prepared
+from connectors.alfresco.identity import crawl_groups
+from connectors.alfresco.mapping import ItemError, entry_of, node_acl, node_document, signature
+from connectors.alfresco.pool import ordered_map
+from connectors.alfresco.scope import (
+    SHARED,
+    SHARED_PREFIX,
+    Root,
+    ancestor_ids,
+    is_document,
+    is_walkable_folder,
+)
+from connectors.alfresco.state import RETRY, CrawlState, PassState, Pending
+from connectors.base import CrawlLimits
+from connectors.errors import SITE_NOT_FOUND, SOURCE_ERROR, ConnectorError
+from connectors.models import CrawlItem, Deletion, Document, Failure
+from connectors.pathfilter import PathFilter
+
+logger = logging.getLogger(__name__)
+
+LIST_INCLUDE = "properties,aspectNames,permissions"
+NODE_INCLUDE = "path,properties,aspectNames,permissions"
+
+
+class AlfrescoCrawl:
+    def __init__(
+        self,
+        config: AlfrescoConfig,
+        client: AlfrescoClient,
+        data_source_id: str,
+        limits: CrawlLimits,
+        state: CrawlState,
+        pool: Executor,
+    ) -> None:
+        self.config = config
+        self.client = client
+        self.data_source_id = data_source_id
+        self.limits = limits
+        self.state = state
+        self.pool = pool
+        self.filter = PathFilter.from_patterns(config.inclusion_patterns, config.exclusion_patterns)
+        self._window = config.concurrency * 2
+        self.fetcher = Fetcher(client, limits, config.crawl_comments, self._id)
+        self._trashed: set[str] = set()
+        self._unsaved = 0
+
+    def run(self, full: bool) -> Iterator[CrawlItem]:
+        run = self.state.running
+        if run is None:
+            run = self.state.running = self._begin(full)
+        logger.info(
+            "alfresco pass",
+            extra={"full": run.full, "resumed": bool(run.nodes), "roots": len(run.roots)},
+        )
+        yield from self._walk(run)
+        if not run.full and run.since is not None:
+            yield from self._changes(run, run.since)
+        yield from self._finish(run)
+
+    # -- start -----------------------------------------------------------------------------
+
+    def _begin(self, full: bool) -> PassState:
+        roots = self._roots()
+        started = self.client.server_now()
+        since = None
+        if not full and self.state.last_sync is not None:
+            since = self.state.last_sync - timedelta(seconds=self.config.change_overlap_seconds)
+        stack = [
+            Pending(root=index, folder_id=root.folder_id, rel=root.rel)
+            for index, root in reversed(list(enumerate(roots)))
+        ]
+        return PassState(full=full, started=started, since=since, roots=roots, stack=stack)
+
+    def _roots(self) -> list[Root]:
+        roots: list[Root] = []
+        for site in self.config.site_ids:
+            containers: dict[str, str] = {}
+            try:
+                for page in self.client.pages(f"/sites/{quote(site, safe='')}/containers"):
+                    for item in page:
+                        entry = entry_of(item)
+                        if entry is not None and isinstance(entry.get("folderId"), str):
+                            containers[entry["id"]] = entry["folderId"]
+            except ApiError as exc:
+                raise self._site_error(site, exc) from None
+            for entity in self.config.entity_filter:
+                if entity.value in containers:  # Share creates containers on first use
+                    roots.append(
+                        Root(
+                            folder_id=containers[entity.value],
+                            rel=entity.value,
+                            category=entity.value,
+                            site=site,
+                        )
+                    )
+        if self.config.crawl_system_folders:
+            try:
+                shared = entry_of(self.client.get_json("/nodes/-shared-"))
+            except ApiError as exc:
+                raise ConnectorError(
+                    SOURCE_ERROR, f"cannot open the Shared folder: {exc.message}"
+                ) from None
+            if shared is None:
+                raise ConnectorError(SOURCE_ERROR, "malformed answer for the Shared folder")
+            roots.append(Root(folder_id=shared["id"], rel=SHARED_PREFIX, category=SHARED))
+        return roots
+
+    def _site_error(self, site: str, exc: ApiError) -> ConnectorError:
+        if exc.status in (403, 404):
+            return ConnectorError(
+                SITE_NOT_FOUND,
+                f"site {site!r} does not exist or the crawl account cannot see it "
+                "(private sites are visible to their members only); nothing was deleted",
+            )
+        return ConnectorError(
+            SOURCE_ERROR, f"cannot list the containers of site {site!r}: {exc.message}"
+        )
+
+    # -- walk ------------------------------------------------------------------------------
+
+    def _walk(self, run: PassState) -> Iterator[CrawlItem]:
+        while run.stack:
+            folder = run.stack[-1]
+            run.folders[folder.folder_id] = folder
+            subfolders = yield from self._list_folder(run, folder)
+            run.stack.pop()
+            run.stack.extend(reversed(subfolders))
+            if self._unsaved >= self.config.checkpoint_every and run.stack:
+                self._unsaved = 0
+                yield self.state.checkpoint()
+
+    def _list_folder(
+        self, run: PassState, folder: Pending
+    ) -> Generator[CrawlItem, None, list[Pending]]:
+        root = run.roots[folder.root]
+        subfolders: list[Pending] = []
+        try:
+            path = f"/nodes/{quote(folder.folder_id, safe='')}/children"
+            for page in self.client.pages(path, {"include": LIST_INCLUDE}):
+                batch: list[Prepared] = []
+                for item in page:
+                    node = entry_of(item)
+                    if node is None:
+                        run.incomplete = True
+                        yield Failure(id=self._id(folder.folder_id), reason="malformed child entry")
+                        continue
+                    rel = f"{folder.rel}/{node.get('name')}"
+                    if is_walkable_folder(node):
+                        subfolders.append(Pending(root=folder.root, folder_id=node["id"], rel=rel))
+                    elif is_document(node) and self.filter.allows(rel):
+                        prepared = yield from self._prepare(run, node, root, rel)
+                        if prepared is not None:
+                            batch.append(prepared)
+                yield from self._emit(run, batch)
+        except ApiError as exc:
+            if exc.status == 404 and folder.rel == root.rel and root.site is not None:
+                raise self._site_error(root.site, exc) from None
+            yield from self._listing_failed(run, folder, exc)
+        return subfolders
+
+    def _listing_failed(
+        self, run: PassState, folder: Pending, exc: ApiError
+    ) -> Iterator[CrawlItem]:
+        if exc.status == 404:  # deleted while we walked: its content is gone too
+            return
+        if exc.server_failing:
+            raise ConnectorError(
+                SOURCE_ERROR,
+                f"Alfresco kept failing ({exc.message}) while listing {folder.rel}; the sync "
+                "stopped before deleting anything, try again later",
+            )
+        run.incomplete = True
+        yield Failure(
+            id=self._id(folder.folder_id), reason=f"cannot list {folder.rel}: {exc.message}"
+        )
+
+    def _prepare(
+        self, run: PassState, node: dict[str, Any], root: Root, rel: str
+    ) -> Generator[CrawlItem, None, Prepared | None]:
+        """The node as a document to download, or None when the index already has it."""
+        node_id: str = node["id"]
+        try:
+            acl = node_acl(node)
+            sig = signature(rel, acl, node.get("modifiedAt"))
+            if not run.full and self.state.nodes.get(node_id) == sig:
+                run.nodes[node_id] = sig
+                return None
+            doc = self._document(node, root, rel, acl)
+        except ItemError as exc:
+            run.nodes[node_id] = RETRY
+            yield Failure(id=self._id(node_id), reason=str(exc))
+            return None
+        return Prepared(node_id, doc, sig, has_content=isinstance(node.get("content"), dict))
+
+    def _document(
+        self, node: dict[str, Any], root: Root, rel: str, acl: AccessControlList | None
+    ) -> Document:
+        return node_document(
+            node,
+            doc_id=self._id(node["id"]),
+            root=root,
+            rel=rel,
+            acl=acl,
+            site_url=self.config.site_url,
+            mappings=self.config.field_mappings,
+        )
+
+    def _emit(self, run: PassState, batch: list[Prepared]) -> Iterator[CrawlItem]:
+        for fetched in ordered_map(self.pool, self.fetcher.fetch, batch, self._window):
+            yield from fetched.items
+            node_id = fetched.prepared.node_id
+            if fetched.gone:
+                continue
+            run.nodes[node_id] = fetched.prepared.sig if fetched.ok else RETRY
+            if fetched.comments is not None:
+                run.comments[node_id] = fetched.comments
+            self._unsaved += 1
+
+    # -- changes since the last pass -------------------------------------------------------
+
+    def _changes(self, run: PassState, since: datetime) -> Iterator[CrawlItem]:
+        self._trashed = trashed_since(self.client, since)
+        batch: list[Prepared] = []
+        owners: list[str] = []
+        known = {c: m for comments in self.state.comments.values() for c, m in comments.items()}
+        for hit in search_hits(self.client, self.config.site_ids, since):
+            node_id = hit["id"]
+            if node_id in run.nodes or node_id in run.folders or node_id in self._trashed:
+                continue
+            folder = run.folders.get(str(hit.get("parentId")))
+            if folder is not None and is_document(hit):
+                rel = f"{folder.rel}/{hit.get('name')}"
+                if self.filter.allows(rel):
+                    node = yield from self._get_node(run, node_id)
+                    if node is not None:
+                        prepared = yield from self._prepare(run, node, run.roots[folder.root], rel)
+                        batch += [prepared] if prepared is not None else []
+            elif self._comment_changed(hit, known):
+                owner = next((a for a in reversed(ancestor_ids(hit)) if a in run.nodes), None)
+                if owner is not None and owner not in run.comments and owner not in owners:
+                    owners.append(owner)
+        yield from self._emit(run, batch)
+        for owner in owners:
+            yield from self._refresh_comments(run, owner)
+
+    def _comment_changed(self, hit: dict[str, Any], known: dict[str, str]) -> bool:
+        """A new or edited file below a document: maybe a comment, the comments API will say.
+
+        (A first comment also creates its forum folders; they are not worth a look.)
+        """
+        if not self.config.crawl_comments or hit.get("isFile") is not True:
+            return False
+        return known.get(hit["id"]) != hit.get("modifiedAt")
+
+    def _get_node(
+        self, run: PassState, node_id: str
+    ) -> Generator[CrawlItem, None, dict[str, Any] | None]:
+        try:
+            node = entry_of(
+                self.client.get_json(f"/nodes/{quote(node_id, safe='')}", {"include": NODE_INCLUDE})
+            )
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            node = None
+            reason = exc.message
+        else:
+            reason = "malformed node entry"
+        if node is None:
+            if node_id in self.state.nodes:
+                run.nodes[node_id] = RETRY
+            yield Failure(id=self._id(node_id), reason=reason)
+        return node
+
+    def _refresh_comments(self, run: PassState, owner: str) -> Iterator[CrawlItem]:
+        node = yield from self._get_node(run, owner)
+        folder = run.folders.get(str(node.get("parentId"))) if node else None
+        if node is None or folder is None:
+            return
+        rel = f"{folder.rel}/{node.get('name')}"
+        try:
+            parent = self._document(node, run.roots[folder.root], rel, node_acl(node))
+        except ItemError as exc:
+            yield Failure(id=self._id(owner), reason=str(exc))
+            return
+        items, comments = self.fetcher.comments(owner, parent)
+        yield from items
+        if comments is not None:
+            run.comments[owner] = comments
+
+    # -- end -------------------------------------------------------------------------------
+
+    def _finish(self, run: PassState) -> Iterator[CrawlItem]:
+        old = self.state
+        nodes = dict(run.nodes)
+        if run.incomplete:  # absent is not deleted when we could not look everywhere
+            nodes.update(
+                {k: v for k, v in old.nodes.items() if k not in nodes and k not in self._trashed}
+            )
+        for node_id in sorted(old.nodes.keys() - nodes.keys()):
+            yield Deletion(id=self._id(node_id))
+        comments: dict[str, dict[str, str]] = {}
+        if self.config.crawl_comments:
+            comments = {o: c for o, c in old.comments.items() if o not in run.comments}
+            comments.update(run.comments)
+            comments = {
+                owner: {c: m for c, m in known.items() if c not in self._trashed}
+                for owner, known in comments.items()
+                if owner in nodes
+            }
+        kept = {c for known in comments.values() for c in known}
+        for comment_id in sorted({c for known in old.comments.values() for c in known} - kept):
+            yield Deletion(id=self._id(comment_id))
+        groups = yield from crawl_groups(self.client, self.pool, self._window, old.groups)
+        last_sync = old.last_sync if run.incomplete and old.last_sync else run.started
+        final = CrawlState(
+            config=old.config, last_sync=last_sync, nodes=nodes, comments=comments, groups=groups
+        )
+        self.state = final
+        logger.info(
+            "alfresco pass finished",
+            extra={"documents": len(nodes), "complete": run.full and not run.incomplete},
+        )
+        yield final.checkpoint(complete=run.full and not run.incomplete)
+
+    def _id(self, node_id: str) -> str:
+        return f"{self.data_source_id}:{node_id}"
