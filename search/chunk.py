@@ -9,13 +9,15 @@ Choices:
 * A passage holds at most ``max_words`` words. Text of at most ``max_words`` words is one
   passage. Otherwise each passage ends at the best boundary between
   ``2 * target_words - max_words`` and ``max_words`` words: a paragraph break scores 3, a
-  sentence end or line break 2, a clause mark (``, ; :``) 1. Each score point is worth
-  ``(max_words - target_words) / 2`` words of distance from ``target_words``, so a sentence
-  end 60 words from the target still beats a bare word gap at the target.
+  sentence end or line break 2, a clause mark (``, ; :``) 1, a bare word gap 0. A score point
+  is worth ``(max_words - target_words) // 2`` words of distance from ``target_words``; with
+  the defaults (40 words a point) any sentence end in the 140-300 window beats a bare gap, and
+  a paragraph break beats a sentence end up to 40 words nearer the target.
 * The next passage starts about ``overlap_words`` words before the previous end, moved to a
   sentence or paragraph start if one lies within half the overlap either way. Overlap keeps a
   sentence cut by one passage whole in its neighbour; starting at a sentence makes better
-  excerpts.
+  excerpts. Every passage is longer than the overlap and ends after its predecessor, so the
+  walk always moves on and no passage lies inside another.
 * ``start`` and ``end`` are character offsets into the text given, and a passage's text is
   exactly ``text[start:end]``, so highlight offsets inside a passage map back to the document
   by adding ``start``. Passages start on a word's first character and end on a word's last.

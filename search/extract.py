@@ -12,8 +12,8 @@ Choices:
 * The type comes from ``content_type`` when it names a format, else from the file extension,
   else from magic bytes. ``text/plain`` and ``application/octet-stream`` are treated as
   "unknown" because servers use them as defaults for Markdown, CSV, JSON and mislabelled PDFs.
-* When both ``text`` and ``content`` are given, ``text`` wins: it is what the connector
-  already decoded. Markup (HTML, Markdown, CSV, JSON, XML) in ``text`` is still stripped.
+* When both ``text`` and ``content`` are given, a non-blank ``text`` wins: it is what the
+  connector already decoded. Markup (HTML, Markdown, CSV, JSON, XML) in ``text`` is still stripped.
 * Decoding order: byte-order mark, then a declared charset (``content_type``, then an HTML
   meta tag or XML declaration) when it decodes cleanly, then strict UTF-8, then Windows-1252
   when the result looks like Western European text, then charset-normalizer. The Western
@@ -105,7 +105,7 @@ def extract(
 def _extract_raw(
     content: bytes | None, text: str | None, content_type: str | None, filename: str | None
 ) -> _Raw:
-    if text is not None:
+    if text is not None and (text.strip() or content is None):
         head = text[:_SNIFF_BYTES].encode("utf-8", "replace")
         detected = _detect_kind(content_type, filename, head)
         kind = detected.kind if detected.kind in _TEXTUAL else "text"
@@ -154,7 +154,7 @@ def _clean_title(title: str | None) -> str | None:
 _NEWLINE_RE = re.compile(r"\r\n?|[\x0b\x85\u2028]")
 _PARAGRAPH_SEP_RE = re.compile(r"[\x0c\u2029]")
 _JUNK_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u200b\ufeff\ud800-\udfff]")
-_HSPACE_RE = re.compile(r"[^\S\n]+")
+_HSPACE_RE = re.compile(r"[^\S\n]{2,}|[^\S \n]")  # single spaces need no callback
 _LINE_EDGE_RE = re.compile(r"[ \t]*\n[ \t]*")
 _BLANK_LINES_RE = re.compile(r"\n{3,}")
 
@@ -408,7 +408,8 @@ def _declared_charsets(kind: Kind, content: bytes, content_type: str | None) -> 
         head = content[:_SNIFF_BYTES]
         for pattern in (_META_CHARSET_RE, _XML_ENCODING_RE):
             found = pattern.search(head)
-            if found:
+            # A label readable as ASCII cannot be telling the truth about UTF-16 or UTF-32.
+            if found and not found.group(1).lower().startswith((b"utf-16", b"utf-32")):
                 declared.append(found.group(1).decode("ascii"))
     return declared
 
@@ -440,7 +441,7 @@ def _decode_declared(content: bytes, name: str) -> tuple[str, str] | None:
     for candidate in candidates:
         try:
             return content.decode(candidate), candidate
-        except UnicodeDecodeError:
+        except (UnicodeError, LookupError):  # LookupError: base64 and the like are not text
             continue
     return None
 
@@ -514,7 +515,10 @@ _WHITESPACE_RE = re.compile(r"\s+")
 def _html(markup: str) -> tuple[str, str | None]:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(markup, "lxml")
+    try:
+        soup = BeautifulSoup(markup, "lxml")
+    except Exception:  # the parser's own failure: index the text with its tags cut out
+        return _TAG_RE.sub(" ", markup), None
     title = _html_title(soup)
     return "".join(_html_pieces(soup)), title
 
@@ -560,7 +564,7 @@ def _html_after(name: str) -> str:
 # XML
 
 _XML_DECLARATION_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
-_TAG_RE = re.compile(r"<[^>]*>")
+_TAG_RE = re.compile(r"<[^<>]{0,1000}>")
 
 
 def _xml(markup: str) -> tuple[str, str | None]:
@@ -571,7 +575,7 @@ def _xml(markup: str) -> tuple[str, str | None]:
     )
     try:
         root = etree.fromstring(_XML_DECLARATION_RE.sub("", markup, count=1), parser)
-    except (etree.XMLSyntaxError, ValueError):
+    except Exception:  # the parser's own failure, e.g. XMLSyntaxError
         root = None
     if root is None:
         return _TAG_RE.sub(" ", markup), None
@@ -594,23 +598,25 @@ def _xml_texts(root: Any) -> Iterator[str]:
 _FRONT_MATTER_RE = re.compile(r"\A---\n(.*?)\n(?:---|\.\.\.)\n", re.S)
 _FRONT_TITLE_RE = re.compile(r"^title:\s*[\"']?(.*?)[\"']?\s*$", re.M)
 _FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
-_ATX_HEADING_RE = re.compile(r"^\s{0,3}#{1,6}(?:\s+(.*?))?(?:\s+#+)?\s*$")
+_ATX_HEADING_RE = re.compile(r"^\s{0,3}#{1,6}(?:\s|$)")
 _SETEXT_RULE_RE = re.compile(r"^\s{0,3}(=+|-+)\s*$")
 _THEMATIC_BREAK_RE = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
 _TABLE_RULE_RE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _LINK_DEFINITION_RE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*\S+.*$")
 _BLOCK_PREFIX_RE = re.compile(r"^\s*(?:>\s?)*(?:(?:[-*+]|\d{1,9}[.)])\s+(?:\[[ xX]\]\s+)?)?")
-_CODE_SPAN_RE = re.compile(r"(`+)(.+?)\1")
+# Every repetition is bounded: unbounded lazy spans make a long line of stray "*" or "["
+# quadratic. Inline constructs longer than these bounds are left as they are.
+_CODE_SPAN_RE = re.compile(r"(`{1,8})(.{1,500}?)\1")
 _INLINE_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),
-    (re.compile(r"<((?:https?|mailto):[^>\s]+)>"), r"\1"),
-    (re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"), ""),
-    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
-    (re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])"), r"\1"),
-    (re.compile(r"(?<!\w)_(?=\S)(.+?)(?<=\S)_(?!\w)"), r"\1"),
-    (re.compile(r"~~(?=\S)(.+?)(?<=\S)~~"), r"\1"),
+    (re.compile(r"!\[([^\]]{0,300})\]\([^)]{0,500}\)"), r"\1"),
+    (re.compile(r"\[([^\]]{1,300})\]\([^)]{0,500}\)"), r"\1"),
+    (re.compile(r"\[([^\]]{1,300})\]\[[^\]]{0,100}\]"), r"\1"),
+    (re.compile(r"<((?:https?|mailto):[^>\s]{1,500})>"), r"\1"),
+    (re.compile(r"</?[A-Za-z][A-Za-z0-9-]{0,30}(?:\s[^<>]{0,500})?/?>"), ""),
+    (re.compile(r"(\*\*|__)(?=\S)(.{1,300}?)(?<=\S)\1"), r"\2"),
+    (re.compile(r"(?<![\w*])\*(?=\S)(.{1,300}?)(?<=\S)\*(?![\w*])"), r"\1"),
+    (re.compile(r"(?<!\w)_(?=\S)(.{1,300}?)(?<=\S)_(?!\w)"), r"\1"),
+    (re.compile(r"~~(?=\S)(.{1,300}?)(?<=\S)~~"), r"\1"),
     (re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~>])"), r"\1"),
 )
 
@@ -656,7 +662,7 @@ def _markdown_block(line: str) -> tuple[str | None, str | None]:
     """One line without its block markup (None: drop the line) and the heading it makes."""
     heading = _ATX_HEADING_RE.match(line)
     if heading:
-        text = _markdown_inline(heading.group(1) or "")
+        text = _markdown_inline(_without_closing_hashes(line[heading.end() :].strip()))
         return text, text or None
     if _THEMATIC_BREAK_RE.match(line):
         return "", None
@@ -667,6 +673,14 @@ def _markdown_block(line: str) -> tuple[str | None, str | None]:
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         line = "\t".join(cells)
     return _markdown_inline(line), None
+
+
+def _without_closing_hashes(heading: str) -> str:
+    """``Title ##`` -> ``Title`` (string operations: a regex here backtracks on long lines)."""
+    bare = heading.rstrip("#")
+    if bare == heading or (bare and not bare[-1].isspace()):
+        return heading
+    return bare.rstrip()
 
 
 def _markdown_inline(text: str) -> str:
@@ -680,7 +694,7 @@ def _markdown_inline(text: str) -> str:
 
 # CSV
 
-_CSV_SAMPLE_CHARS = 16 * 1024
+_CSV_SAMPLE_CHARS = 4096  # the sniffer backtracks: a bigger sample costs quadratically
 _CSV_DELIMITERS = ",;\t|"
 
 
@@ -778,10 +792,9 @@ def _json_unescape(literal: str) -> str:
 
 
 def _json_title(document: Any) -> str | None:
-    if isinstance(document, dict):
-        for key in ("title", "name"):
-            if isinstance(document.get(key), str):
-                return str(document[key])
+    """A top-level ``"title"`` string, when the document has one."""
+    if isinstance(document, dict) and isinstance(document.get("title"), str):
+        return str(document["title"])
     return None
 
 

@@ -97,12 +97,7 @@ class IndexManager:
         if attrs:
             body["mappings"]["properties"][ATTRIBUTE_PREFIX] = attrs
         self.es.indices.create(index=new, settings=body["settings"], mappings=body["mappings"])
-        self.es.options(request_timeout=3600).reindex(
-            source={"index": old},
-            dest={"index": new},
-            refresh=True,
-            wait_for_completion=True,
-        )
+        self._copy(old, new)
         self.es.indices.update_aliases(
             actions=[
                 {"remove": {"index": old, "alias": self.alias}},
@@ -112,6 +107,25 @@ class IndexManager:
         self.es.indices.delete(index=old)
         log.info("reindexed", extra={"from": old, "to": new})
         return new
+
+    def _copy(self, old: str, new: str) -> None:
+        """Copy every document with scroll + bulk (``_reindex`` is not in minimal distributions)."""
+        page = self.es.search(index=old, scroll="5m", size=500, sort=["_doc"])
+        scroll_id = page.body.get("_scroll_id")
+        try:
+            while hits := page.body["hits"]["hits"]:
+                ops: list[dict[str, Any]] = []
+                for hit in hits:
+                    ops.append({"index": {"_index": new, "_id": hit["_id"]}})
+                    ops.append(hit["_source"])
+                if self.es.bulk(operations=ops).body.get("errors"):
+                    raise RuntimeError(f"reindex into {new} rejected documents; {old} is untouched")
+                page = self.es.scroll(scroll_id=scroll_id, scroll="5m")
+                scroll_id = page.body.get("_scroll_id")
+        finally:
+            if scroll_id:
+                self.es.clear_scroll(scroll_id=scroll_id)
+        self.es.indices.refresh(index=new)
 
     def delete(self) -> None:
         for name in self.backing_indices():
