@@ -89,10 +89,10 @@ class IdentityStore:
         return True
 
     def delete_source(self, data_source_id: str) -> None:
+        from search.sync.purge import delete_matching  # no _delete_by_query on minimal nodes
+
         self.ensure()
-        self.es.delete_by_query(
-            index=self.index, query={"term": {"data_source_id": data_source_id}}, refresh=True
-        )
+        delete_matching(self.es, self.index, {"term": {"data_source_id": data_source_id}})
 
     def _parents(self, field: str, values: Sequence[str]) -> dict[str, str]:
         """Groups having any of ``values`` in ``field``: parent group → the child that led there."""

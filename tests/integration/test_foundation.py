@@ -32,7 +32,10 @@ def test_worker_is_a_real_process(settings: Settings, worker: WorkerProcess) -> 
 def test_index_has_text_and_384_dimension_vectors(
     runtime: Runtime, es: Elasticsearch, indexed
 ) -> None:
-    assert sorted(indexed["added"]) == sorted(d.id for d in documents())
+    # Other modules of the session may have written the same corpus first: then it is unchanged.
+    written = indexed["added"] + indexed["modified"] + indexed["unchanged"]
+    assert sorted(written) == sorted(d.id for d in documents())
+    assert not indexed["failed"]
     mapping = es.indices.get_mapping(index=runtime.settings.docs_alias).body
     props = next(iter(mapping.values()))["mappings"]["properties"]
     assert props["body"]["type"] == "text"
