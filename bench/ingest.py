@@ -18,17 +18,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from acl import AccessControlList  # noqa: E402
-from bench.common import bench_runtime  # noqa: E402
-from bench.textgen import document  # noqa: E402
-from connectors.models import Document  # noqa: E402
-from search.chunk import split_passages  # noqa: E402
-from search.embed import Embedder  # noqa: E402
-from search.runtime import Runtime  # noqa: E402
+from acl import AccessControlList
+from bench.common import bench_runtime
+from bench.textgen import document
+from connectors.models import Document
+from search.chunk import split_passages
+from search.embed import Embedder
+from search.runtime import Runtime
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--docs", type=int, default=120)
     parser.add_argument("--words", type=int, default=450)
     parser.add_argument("--seed", type=int, default=int(time.time()))
@@ -37,8 +39,11 @@ def main() -> None:
     rng = random.Random(args.seed)
     docs = [
         Document(
-            id=f"ingest:{i}", title=f"Operations note {i}", content=document(rng, args.words).encode(),
-            content_type="text/plain", acl=AccessControlList(allow_groups=[f"GROUP_{i % 7}"]),
+            id=f"ingest:{i}",
+            title=f"Operations note {i}",
+            content=document(rng, args.words).encode(),
+            content_type="text/plain",
+            acl=AccessControlList(allow_groups=[f"GROUP_{i % 7}"]),
         )
         for i in range(args.docs * 2)
     ]
@@ -64,7 +69,9 @@ def main() -> None:
     started = time.perf_counter()
     passages = 0
     for start in range(0, len(pipeline_docs), rt.settings.bulk_batch_docs):
-        stats = rt.pipeline.write_batch("ingest", pipeline_docs[start : start + rt.settings.bulk_batch_docs])
+        stats = rt.pipeline.write_batch(
+            "ingest", pipeline_docs[start : start + rt.settings.bulk_batch_docs]
+        )
         assert not stats.failed, stats.failed
         passages += stats.passages
     rt.writer.refresh()
@@ -72,7 +79,9 @@ def main() -> None:
     docs_rate = len(pipeline_docs) / elapsed
     passage_rate = passages / elapsed
     rt.index.delete()
-    print(f"baseline: {len(texts)} passages encoded; pipeline: {len(pipeline_docs)} docs, {passages} passages")
+    print(
+        f"baseline: {len(texts)} passages encoded; pipeline: {len(pipeline_docs)} docs, {passages} passages"
+    )
     print(
         f"ingest: docs_per_s={docs_rate:.2f} passages_per_s={passage_rate:.2f} "
         f"encode_only_passages_per_s={encode_rate:.2f} ratio={passage_rate / encode_rate:.2f}"

@@ -58,9 +58,10 @@ def build(rt: Runtime, docs: int, titles: int, bodies: int, rng: random.Random) 
     title_pool = [f"{document(random.Random(10_000 + i), 6).rstrip('.')}" for i in range(titles)]
     body_pool = [document(random.Random(20_000 + i), 45) for i in range(bodies)]
     # Nested groups: team i is inside team i // 4 + 30 (a few levels for the identity store).
-    rt.identities.put_memberships(SOURCE, [
-        GroupMembership(group=GROUPS[30 + i // 4 % 10], groups=[GROUPS[i]]) for i in range(30)
-    ])
+    rt.identities.put_memberships(
+        SOURCE,
+        [GroupMembership(group=GROUPS[30 + i // 4 % 10], groups=[GROUPS[i]]) for i in range(30)],
+    )
     print(f"building {docs} documents ({titles * bodies} distinct texts to embed)...", flush=True)
     started = time.time()
     batch: list[Document] = []
@@ -69,15 +70,24 @@ def build(rt: Runtime, docs: int, titles: int, bodies: int, rng: random.Random) 
         if rng.random() < 0.2:
             acl = AccessControlList(allow_groups=[EVERYONE])
         else:
-            acl = AccessControlList(allow_groups=rng.sample(GROUPS, 2),
-                                    deny_users=[f"user{rng.randrange(200)}"] if rng.random() < 0.1 else [])
-        batch.append(Document(
-            id=f"load:{i}", title=rng.choice(title_pool), text=rng.choice(body_pool),
-            content_type="text/plain", category=rng.choice(CATEGORIES), authors=[f"author{rng.randrange(50)}"],
-            created_at=base + timedelta(hours=rng.randrange(30_000)),
-            attributes={"department": rng.choice(DEPARTMENTS), "pages": rng.randrange(1, 40)},
-            acl=acl, source_uri=f"https://intranet.example/load/{i}",
-        ))
+            acl = AccessControlList(
+                allow_groups=rng.sample(GROUPS, 2),
+                deny_users=[f"user{rng.randrange(200)}"] if rng.random() < 0.1 else [],
+            )
+        batch.append(
+            Document(
+                id=f"load:{i}",
+                title=rng.choice(title_pool),
+                text=rng.choice(body_pool),
+                content_type="text/plain",
+                category=rng.choice(CATEGORIES),
+                authors=[f"author{rng.randrange(50)}"],
+                created_at=base + timedelta(hours=rng.randrange(30_000)),
+                attributes={"department": rng.choice(DEPARTMENTS), "pages": rng.randrange(1, 40)},
+                acl=acl,
+                source_uri=f"https://intranet.example/load/{i}",
+            )
+        )
         if len(batch) == 500 or i == docs - 1:
             stats = rt.pipeline.write_batch(SOURCE, batch)
             if stats.failed:
@@ -93,7 +103,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(rt: Runtime, port: int, secret_file: Path, admin_key: str) -> subprocess.Popen[bytes]:
+def start_server(
+    rt: Runtime, port: int, secret_file: Path, admin_key: str
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "QUARRY_ES_URL": rt.settings.es_url,
@@ -106,9 +118,22 @@ def start_server(rt: Runtime, port: int, secret_file: Path, admin_key: str) -> s
     if rt.settings.embedding_cache_path is not None:
         env["QUARRY_EMBEDDING_CACHE_PATH"] = str(rt.settings.embedding_cache_path)
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
     )
 
 
@@ -118,8 +143,11 @@ def wait_ready(url: str, token: str, timeout: float = 180) -> None:
         try:
             if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
                 # The first query loads the model; it must not count as a measured request.
-                warm = httpx.post(f"{url}/v1/query", timeout=120,
-                                  json={"query_text": "warm up", "user_context": {"token": token}})
+                warm = httpx.post(
+                    f"{url}/v1/query",
+                    timeout=120,
+                    json={"query_text": "warm up", "user_context": {"token": token}},
+                )
                 warm.raise_for_status()
                 return
         except httpx.HTTPError:
@@ -139,21 +167,35 @@ class Phase:
         return len(self.latencies) + self.errors
 
 
-async def run_phase(url: str, clients: int, duration: float, tokens: list[str], queries: list[str],
-                    rng: random.Random, params: dict[str, str], headers: dict[str, str]) -> Phase:
+async def run_phase(
+    url: str,
+    clients: int,
+    duration: float,
+    tokens: list[str],
+    queries: list[str],
+    rng: random.Random,
+    params: dict[str, str],
+    headers: dict[str, str],
+) -> Phase:
     phase = Phase()
     stop_at = time.monotonic() + duration
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
+
         async def searcher(seed: int) -> None:
             local = random.Random(seed)
             while time.monotonic() < stop_at:
-                body = {"query_text": local.choice(queries), "page_size": 10,
-                        "facets": [{"attribute": "_category"}],
-                        "user_context": {"token": local.choice(tokens)}}
+                body = {
+                    "query_text": local.choice(queries),
+                    "page_size": 10,
+                    "facets": [{"attribute": "_category"}],
+                    "user_context": {"token": local.choice(tokens)},
+                }
                 started = time.perf_counter()
                 try:
-                    response = await http.post("/v1/query", json=body, params=params, headers=headers)
+                    response = await http.post(
+                        "/v1/query", json=body, params=params, headers=headers
+                    )
                     ok = response.status_code == 200
                 except httpx.HTTPError:
                     ok = False
@@ -169,10 +211,14 @@ async def run_phase(url: str, clients: int, duration: float, tokens: list[str], 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of the hybrid phase")
-    parser.add_argument("--bm25-duration", type=float, default=30.0, help="seconds of the BM25-only phase")
+    parser.add_argument(
+        "--bm25-duration", type=float, default=30.0, help="seconds of the BM25-only phase"
+    )
     parser.add_argument("--docs", type=int, default=10_000)
     parser.add_argument("--titles", type=int, default=10)
     parser.add_argument("--bodies", type=int, default=40)
@@ -186,8 +232,14 @@ def main() -> None:
     rng = random.Random()  # fresh queries each run: they are embedded inside the measured time
     secret, admin_key = secrets.token_urlsafe(48), secrets.token_urlsafe(32)
     expiry = int(time.time()) + 3600
-    tokens = [jwt.encode({"sub": f"user{u}", "groups": rng.sample(GROUPS, 3), "exp": expiry}, secret,
-                         algorithm="HS256") for u in range(args.users)]
+    tokens = [
+        jwt.encode(
+            {"sub": f"user{u}", "groups": rng.sample(GROUPS, 3), "exp": expiry},
+            secret,
+            algorithm="HS256",
+        )
+        for u in range(args.users)
+    ]
     queries = [query(rng) for _ in range(5000)]
     with tempfile.TemporaryDirectory() as tmp:
         secret_file = Path(tmp) / "jwt-secret"
@@ -197,19 +249,37 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         try:
             wait_ready(url, tokens[0])
-            hybrid = asyncio.run(run_phase(url, args.clients, args.duration, tokens, queries, rng, {}, {}))
-            bm25 = asyncio.run(run_phase(url, args.clients, args.bm25_duration, tokens, queries, rng,
-                                         {"mode": "bm25"}, {"Authorization": f"Bearer {admin_key}"}))
+            hybrid = asyncio.run(
+                run_phase(url, args.clients, args.duration, tokens, queries, rng, {}, {})
+            )
+            bm25 = asyncio.run(
+                run_phase(
+                    url,
+                    args.clients,
+                    args.bm25_duration,
+                    tokens,
+                    queries,
+                    rng,
+                    {"mode": "bm25"},
+                    {"Authorization": f"Bearer {admin_key}"},
+                )
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)
     if args.drop:
-        rt.es.indices.delete(index=f"{args.prefix}-*", ignore_unavailable=True, allow_no_indices=True)
-    print(f"bm25: requests={bm25.requests} errors={bm25.errors} rps={bm25.requests / bm25.elapsed:.1f} "
-          f"p50_ms={percentile(bm25.latencies, 50):.0f} p95_ms={percentile(bm25.latencies, 95):.0f}")
-    print(f"load: clients={args.clients} requests={hybrid.requests} errors={hybrid.errors + bm25.errors} "
-          f"rps={hybrid.requests / hybrid.elapsed:.1f} p50_ms={percentile(hybrid.latencies, 50):.0f} "
-          f"p95_ms={percentile(hybrid.latencies, 95):.0f} bm25_p95_ms={percentile(bm25.latencies, 95):.0f}")
+        rt.es.indices.delete(
+            index=f"{args.prefix}-*", ignore_unavailable=True, allow_no_indices=True
+        )
+    print(
+        f"bm25: requests={bm25.requests} errors={bm25.errors} rps={bm25.requests / bm25.elapsed:.1f} "
+        f"p50_ms={percentile(bm25.latencies, 50):.0f} p95_ms={percentile(bm25.latencies, 95):.0f}"
+    )
+    print(
+        f"load: clients={args.clients} requests={hybrid.requests} errors={hybrid.errors + bm25.errors} "
+        f"rps={hybrid.requests / hybrid.elapsed:.1f} p50_ms={percentile(hybrid.latencies, 50):.0f} "
+        f"p95_ms={percentile(hybrid.latencies, 95):.0f} bm25_p95_ms={percentile(bm25.latencies, 95):.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -22,11 +22,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from acl import EVERYONE, Principal  # noqa: E402
-from bench.common import bench_runtime, percentile  # noqa: E402
-from bench.textgen import document, query  # noqa: E402
-from search.query import QueryRequest, RetrievalMode  # noqa: E402
-from search.runtime import Runtime  # noqa: E402
+from acl import EVERYONE, Principal
+from bench.common import bench_runtime, percentile
+from bench.textgen import document, query
+from search.query import QueryRequest, RetrievalMode
+from search.runtime import Runtime
 
 PASSAGES_PER_DOC = 4
 GROUP_UNIVERSE = 5000
@@ -48,7 +48,10 @@ def build(rt: Runtime, passages: int, rng: random.Random) -> None:
     batch = []
     for i in range(docs):
         body_parts = [document(rng, 50) for _ in range(PASSAGES_PER_DOC)]
-        vectors = pool[rng.sample(range(POOL), PASSAGES_PER_DOC)] + 0.35 * pool[rng.sample(range(POOL), PASSAGES_PER_DOC)]
+        vectors = (
+            pool[rng.sample(range(POOL), PASSAGES_PER_DOC)]
+            + 0.35 * pool[rng.sample(range(POOL), PASSAGES_PER_DOC)]
+        )
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         groups = [f"GROUP_{rng.randrange(GROUP_UNIVERSE)}" for _ in range(2)]
         if rng.random() < 0.1:
@@ -56,18 +59,37 @@ def build(rt: Runtime, passages: int, rng: random.Random) -> None:
         offset = 0
         passages_src = []
         for j, (text, vec) in enumerate(zip(body_parts, vectors, strict=True)):
-            passages_src.append({"text": text, "index": j, "start": offset, "end": offset + len(text), "vector": vec.tolist()})
+            passages_src.append(
+                {
+                    "text": text,
+                    "index": j,
+                    "start": offset,
+                    "end": offset + len(text),
+                    "vector": vec.tolist(),
+                }
+            )
             offset += len(text) + 1
-        batch.append({
-            "doc_id": f"q:{i}", "data_source_id": "bench", "title": f"Note {i}: {body_parts[0][:40]}",
-            "body": " ".join(body_parts), "passages": passages_src, "acl_allow_groups": groups,
-            "acl_allow_users": [], "acl_deny_users": [], "acl_deny_groups": [], "content_hash": str(i),
-        })
+        batch.append(
+            {
+                "doc_id": f"q:{i}",
+                "data_source_id": "bench",
+                "title": f"Note {i}: {body_parts[0][:40]}",
+                "body": " ".join(body_parts),
+                "passages": passages_src,
+                "acl_allow_groups": groups,
+                "acl_allow_users": [],
+                "acl_deny_users": [],
+                "acl_deny_groups": [],
+                "content_hash": str(i),
+            }
+        )
         if len(batch) == 250:
             rt.writer.upsert(batch)
             batch = []
             if i % 5000 < 250:
-                print(f"  {i + 1}/{docs} ({(i + 1) / (time.time() - started):.0f} docs/s)", flush=True)
+                print(
+                    f"  {i + 1}/{docs} ({(i + 1) / (time.time() - started):.0f} docs/s)", flush=True
+                )
     if batch:
         rt.writer.upsert(batch)
     rt.writer.refresh()
@@ -84,7 +106,9 @@ def measure(rt: Runtime, queries: list[str], who: Principal, mode: RetrievalMode
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--passages", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--groups", type=int, default=2048)

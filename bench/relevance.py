@@ -126,29 +126,14 @@ def main() -> None:
     rt.engine.max_page_size = 100
 
     if args.tune:
-        best = None
-        for title_boost in (1.0, 2.0):
-            for tie in (0.3, 0.5):
-                for weight in (0.2, 0.3, 0.4, 0.5):
-                    rt.engine.params = replace(
-                        RankingParams(),
-                        title_boost=title_boost,
-                        tie_breaker=tie,
-                        lexical_weight=weight,
-                    )
-                    ndcg, _ = evaluate(rt.engine, queries, qrels, RetrievalMode.RERANK)
-                    bm25, _ = (
-                        evaluate(rt.engine, queries, qrels, RetrievalMode.BM25)
-                        if weight == 0.2
-                        else (float("nan"), 0)
-                    )
-                    print(
-                        f"train title_boost={title_boost} tie={tie} lexical_weight={weight} rerank={ndcg:.4f} bm25={bm25:.4f}",
-                        flush=True,
-                    )
-                    if best is None or ndcg > best[0]:
-                        best = (ndcg, title_boost, tie, weight)
-        print(f"best on train: {best}")
+        best: tuple[float, float] | None = None
+        for weight in (0.2, 0.3, 0.4, 0.5):
+            rt.engine.params = replace(RankingParams(), lexical_weight=weight)
+            ndcg, _ = evaluate(rt.engine, queries, qrels, RetrievalMode.RERANK)
+            print(f"train lexical_weight={weight} rerank ndcg@10={ndcg:.4f}", flush=True)
+            if best is None or ndcg > best[0]:
+                best = (ndcg, weight)
+        print(f"best on train (ndcg@10, lexical_weight): {best}")
         return
 
     results = {}

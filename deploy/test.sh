@@ -7,6 +7,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$QUARRY_ROOT"
 
 bash deploy/stack.sh services
+# Headless Chromium for the search console's end-to-end test.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ]; then
+    log "installing Debian's chromium and chromium-driver for the console test"
+    apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium chromium-driver >/dev/null 2>&1; } \
+      || log "could not install chromium: the console test will be skipped"
+  fi
+fi
 export QUARRY_ES_URL="http://127.0.0.1:$QUARRY_ES_PORT"
 export QUARRY_TEST_REDIS_URL="redis://127.0.0.1:$QUARRY_REDIS_PORT/1"
 export QUARRY_EMBEDDING_CACHE_PATH="${QUARRY_EMBEDDING_CACHE_PATH:-$QUARRY_ROOT/var/cache/embeddings.sqlite}"

@@ -64,6 +64,9 @@ class RankingParams:
     lexical_weight: float = 0.3
     rerank_top_n: int = 50
     knn_candidates_factor: int = 4
+    min_dense_similarity: float = 0.25
+    """A neighbour no word of the query matches must be at least this similar to be shown:
+    kNN always returns k neighbours, and unrelated ones are noise to a person."""
 
 
 @dataclass
@@ -213,12 +216,13 @@ class SearchEngine:
         if mode is RetrievalMode.RERANK and vector is not None and candidates:
             self._rerank(candidates, vector, filters)
         ranked = sorted(candidates.values(), key=lambda c: -c.final)
+        if mode is not RetrievalMode.DENSE:
+            floor = self.params.min_dense_similarity
+            ranked = [c for c in ranked if c.lexical is not None or (c.dense or 0.0) >= floor]
         base = lexical or dense
         lexical_total = base["hits"]["total"]["value"] if base else 0
         dense_only = (
-            sum(1 for c in candidates.values() if c.lexical is None)
-            if mode is not RetrievalMode.DENSE
-            else 0
+            sum(1 for c in ranked if c.lexical is None) if mode is not RetrievalMode.DENSE else 0
         )
         total = lexical_total + dense_only
         page = ranked[start:end]

@@ -1,0 +1,58 @@
+"""Liveness (``/healthz``: the process answers) and readiness (``/readyz``: its backends answer).
+
+Readiness names the backend that fails, so an operator reading a 503 knows where to look; a
+failing check reports the exception's type only, never a connection string.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from api.deps import Services, services
+
+router = APIRouter(tags=["health"])
+
+CHECK_TIMEOUT_S = 2.0
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def _elasticsearch(svc: Services) -> dict[str, Any]:
+    try:
+        health = svc.runtime.es.options(request_timeout=CHECK_TIMEOUT_S).cluster.health().body
+    except Exception as exc:
+        return {"ok": False, "error": f"Elasticsearch is unreachable ({type(exc).__name__})"}
+    if health.get("status") == "red":
+        return {"ok": False, "error": "Elasticsearch cluster status is red"}
+    return {"ok": True, "status": health.get("status")}
+
+
+def _redis(svc: Services) -> dict[str, Any]:
+    try:
+        svc.redis.ping()
+    except Exception as exc:
+        return {"ok": False, "error": f"Redis is unreachable ({type(exc).__name__})"}
+    return {"ok": True}
+
+
+@router.get("/readyz", responses={503: {"description": "A backend is unreachable."}})
+def readyz(svc: Services = Depends(services)) -> JSONResponse:
+    checks = {"elasticsearch": _elasticsearch(svc), "redis": _redis(svc)}
+    failing = [name for name, check in checks.items() if not check["ok"]]
+    if failing:
+        body: dict[str, Any] = {
+            "ready": False,
+            "checks": checks,
+            "error": {
+                "code": "backend_unavailable",
+                "message": f"not ready: {', '.join(failing)} unreachable",
+            },
+        }
+        return JSONResponse(body, status_code=503)
+    return JSONResponse({"ready": True, "checks": checks})
