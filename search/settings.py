@@ -45,6 +45,8 @@ class Settings(BaseSettings):
 
     sync_heartbeat_timeout_s: float = Field(default=300.0, gt=0)
     sync_lock_ttl_s: float = Field(default=60.0, gt=0)
+    sync_max_attempts: int = Field(default=3, ge=1)
+    """Attempts of a job whose workers keep dying (first run included) before it is failed."""
     sync_queue_timeout_s: float = Field(default=6 * 3600.0, gt=0)
     """A queued sync job no worker picks up within this is dropped (task expiry) and failed."""
     broker_visibility_timeout_s: float = Field(default=3600.0, gt=0)

@@ -98,6 +98,7 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
         "QUARRY_EXTRA_CONNECTORS": EXTRA,
         "QUARRY_SYNC_HEARTBEAT_TIMEOUT_S": str(settings.sync_heartbeat_timeout_s),
         "QUARRY_SYNC_LOCK_TTL_S": str(settings.sync_lock_ttl_s),
+        "QUARRY_SYNC_MAX_ATTEMPTS": str(settings.sync_max_attempts),
         "QUARRY_BULK_BATCH_DOCS": str(settings.bulk_batch_docs),
         "QUARRY_BROKER_VISIBILITY_TIMEOUT_S": str(settings.broker_visibility_timeout_s),
     }

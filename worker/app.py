@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None) -> Celery:
         result_expires=24 * 3600,
         broker_connection_retry_on_startup=True,
         # A task unacked for this long (its worker died) is re-delivered to another worker; a
-        # sync re-delivered while its first run still lives finds the lock taken and retries.
+        # sync re-delivered while its first run still lives waits once for the lock and is then dropped.
         broker_transport_options=_transport_options(settings.broker_visibility_timeout_s),
         result_backend_transport_options=_transport_options(settings.broker_visibility_timeout_s),
         worker_hijack_root_logger=False,

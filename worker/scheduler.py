@@ -2,7 +2,8 @@
 
 A small loop instead of Celery beat, because schedules live in data sources (in
 Elasticsearch) and must apply without a restart: every tick re-reads them, starts the syncs
-that are due (missed firings collapse into one), and sweeps jobs whose worker died. A Redis
+that are due (missed firings collapse into one), and sweeps jobs whose worker died (resumed
+on another worker, or failed once out of attempts). A Redis
 lock around each tick means two schedulers never fire the same schedule twice.
 """
 
@@ -40,6 +41,9 @@ class TickReport:
     skipped: list[str] = field(default_factory=list)
     """Data sources that were due but still had an active job."""
     swept: list[SyncJob] = field(default_factory=list)
+    """Jobs the sweep failed: out of attempts, or never picked up by a worker."""
+    resumed: list[SyncJob] = field(default_factory=list)
+    """Jobs whose worker died, re-enqueued by the sweep to resume on another worker."""
 
 
 def _utc(value: str) -> datetime:
@@ -66,7 +70,7 @@ class Scheduler:
         self.tick_s = tick_s
 
     def run_once(self, now: datetime | None = None) -> TickReport:
-        """One tick: start the due syncs, then fail dead jobs. ``now`` is injectable for tests."""
+        """One tick: start the due syncs, then sweep dead jobs. ``now`` is injectable for tests."""
         now = now or datetime.now(UTC)
         settings = self.runtime.settings
         lock = RedisLock(
@@ -78,7 +82,8 @@ class Scheduler:
         try:
             for source in self.store.list_sources():
                 self._consider(source, now, report)
-            report.swept = self.sync.sweep(now)
+            swept = self.sync.sweep(now)
+            report.swept, report.resumed = swept.failed, swept.resumed
         finally:
             lock.release()
         return report
@@ -115,12 +120,13 @@ class Scheduler:
         while not stop.is_set():
             try:
                 report = self.run_once()
-                if report.started or report.swept:
+                if report.started or report.swept or report.resumed:
                     log.info(
                         "scheduler tick",
                         extra={
                             "started": [j.id for j in report.started],
                             "swept": [j.id for j in report.swept],
+                            "resumed": [j.id for j in report.resumed],
                         },
                     )
             except Exception:  # Elasticsearch or Redis briefly away: try again next tick

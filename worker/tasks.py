@@ -52,11 +52,23 @@ def index_documents(data_source_id: str, documents: list[dict[str, Any]]) -> dic
     }
 
 
-@app.task(name="quarry.sync", bind=True, max_retries=None)
+LOCK_WAITS = 1
+
+
+@app.task(name="quarry.sync", bind=True, max_retries=LOCK_WAITS)
 def sync(self: Task, job_id: str) -> dict[str, Any]:
-    """Run or resume one sync job; a duplicate delivery of a live job waits its turn."""
+    """Run or resume one sync job.
+
+    A delivery that finds the source's lock held waits (once) until it would expire, so a
+    dead owner's job is resumed and a live owner's duplicate is dropped (``run_job``).
+    """
     try:
-        outcome = run_job(runtime(), job_id, worker_name=str(self.request.hostname or os.getpid()))
+        outcome = run_job(
+            runtime(),
+            job_id,
+            worker_name=str(self.request.hostname or os.getpid()),
+            after_wait=self.request.retries >= LOCK_WAITS,
+        )
     except LockBusy as busy:
         # The retry is a new message; the job is already claimed, so it must not expire.
         raise self.retry(countdown=busy.retry_in_s, expires=None) from None

@@ -11,6 +11,7 @@ import builtins
 import logging
 import re
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,6 +30,14 @@ log = logging.getLogger(__name__)
 SYNC_TASK = "quarry.sync"
 TRIGGER = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 MAX_LIST = 1000
+
+
+@dataclass
+class SweepReport:
+    resumed: builtins.list[SyncJob] = field(default_factory=list)
+    """Running jobs whose worker died, re-enqueued to resume from their checkpoint."""
+    failed: builtins.list[SyncJob] = field(default_factory=list)
+    """Jobs out of attempts, or never picked up by a worker."""
 
 
 class SyncService:
@@ -115,16 +124,18 @@ class SyncService:
         source, _, _ = self.store.source_doc(data_source_id)
         return active_job(self.store, source)
 
-    def sweep(self, now: datetime | None = None) -> builtins.list[SyncJob]:
-        """Fail jobs whose worker died for good, and queued jobs no worker ever picked up.
+    def sweep(self, now: datetime | None = None) -> SweepReport:
+        """Resume jobs whose worker died, and fail those out of attempts or never picked up.
 
         A running job is dead when its heartbeat is older than ``sync_heartbeat_timeout_s``
-        and nobody holds its source's lock (a live run renews it every few seconds).
+        and nobody holds its source's lock (a live run renews it every few seconds; a live but
+        stalled one is failed by its own watchdog). Redis would redeliver its unacked task only
+        after the broker's visibility timeout, so the sweep re-enqueues it now, until it has
+        had ``sync_max_attempts`` attempts (a poison item must not kill workers forever).
         """
         now = now or datetime.now(UTC)
-        timeout = self.settings.sync_heartbeat_timeout_s
-        cutoff = now - timedelta(seconds=timeout)
-        failed: builtins.list[SyncJob] = []
+        cutoff = now - timedelta(seconds=self.settings.sync_heartbeat_timeout_s)
+        report = SweepReport()
         running = self.store.find_jobs(
             {
                 "bool": {
@@ -136,20 +147,17 @@ class SyncService:
             }
         )
         for doc in running:
-            if run_lock(self.settings, doc["data_source_id"]).held():
-                continue  # a live run: its own watchdog judges its progress
             fresh = self.store.job_doc(doc["id"])  # the search may lag behind the heartbeat
             beat = fresh.get("heartbeat_at")
             if fresh.get("status") != "running" or (
                 beat and datetime.fromisoformat(beat) >= cutoff
             ):
                 continue
-            message = (
-                f"no progress for {timeout:g} s: worker {fresh.get('worker')} stopped "
-                "heartbeating and never came back (the last checkpoint is kept)"
-            )
-            if self._give_up(doc["id"], "running", fresh.get("run_token"), message, now):
-                failed.append(self.store.job(doc["id"]))
+            # Checked after the read: a run that claimed the job since holds the lock now, and
+            # one that claims it later changes the token the resume is conditional on.
+            if run_lock(self.settings, doc["data_source_id"]).held():
+                continue  # a live run: its own watchdog judges its progress
+            self._revive(fresh, now, report)
         queued_cutoff = now - timedelta(seconds=self.settings.sync_queue_timeout_s)
         queued = self.store.find_jobs(
             {
@@ -164,8 +172,51 @@ class SyncService:
         for doc in queued:
             message = f"not picked up by a worker within {self.settings.sync_queue_timeout_s:g} s"
             if self._give_up(doc["id"], "queued", None, message, now):
-                failed.append(self.store.job(doc["id"]))
-        return failed
+                report.failed.append(self.store.job(doc["id"]))
+        return report
+
+    def _revive(self, doc: dict[str, Any], now: datetime, report: SweepReport) -> None:
+        """Re-enqueue a dead job from its checkpoint, or fail it once it is out of attempts."""
+        job_id: str = doc["id"]
+        token: str | None = doc.get("run_token")
+        queue_timeout = self.settings.sync_queue_timeout_s
+        if token is None:  # re-enqueued earlier and not claimed yet: it waits like a queued job
+            resumed_at = doc.get("resumed_at")
+            waiting_since = now - timedelta(seconds=queue_timeout)
+            if not resumed_at or datetime.fromisoformat(resumed_at) <= waiting_since:
+                error = (
+                    "re-enqueued after its worker died, but not picked up by a worker within "
+                    f"{queue_timeout:g} s (the last checkpoint is kept)"
+                )
+                self._fail_dead(job_id, None, error, now, report)
+            return
+        attempts = int(doc.get("attempts") or 0)
+        if attempts >= self.settings.sync_max_attempts:
+            error = (
+                f"gave up after {attempts} attempts: worker {doc.get('worker')} stopped "
+                f"heartbeating for {self.settings.sync_heartbeat_timeout_s:g} s and never came "
+                "back (the last checkpoint is kept)"
+            )
+            self._fail_dead(job_id, token, error, now, report)
+            return
+        if not self.store.mark_resumed(job_id, token, now):
+            return  # another sweeper or a redelivered task got there first
+        try:
+            self.app.send_task(SYNC_TASK, args=[job_id], expires=queue_timeout)
+        except Exception as exc:
+            self._fail_dead(job_id, None, f"could not re-enqueue the sync task: {exc}", now, report)
+            return
+        log.warning(
+            "sync job re-enqueued after its worker died",
+            extra={"job_id": job_id, "worker": doc.get("worker"), "attempts": attempts},
+        )
+        report.resumed.append(self.store.job(job_id))
+
+    def _fail_dead(
+        self, job_id: str, token: str | None, error: str, now: datetime, report: SweepReport
+    ) -> None:
+        if self._give_up(job_id, "running", token, error, now):
+            report.failed.append(self.store.job(job_id))
 
     def _give_up(
         self, job_id: str, status: str, token: str | None, error: str, now: datetime | None = None

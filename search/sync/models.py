@@ -107,6 +107,10 @@ class SyncJob(BaseModel):
     stop_requested: bool = False
     worker: str | None = None
     attempts: int = 0
+    resumes: int = Field(
+        default=0, description="Times the sweep re-enqueued the job after its worker died."
+    )
+    resumed_at: datetime | None = None
 
     @property
     def duration_s(self) -> float | None:

@@ -1,10 +1,11 @@
 """Runs one sync job in a worker: lock, claim, crawl, watch, finish.
 
 State machine: queued → running → succeeded | failed | stopped. One run per data source holds
-a Redis lock, renewed while the run lives; if the worker dies the lock expires and the
-redelivered task (late acks) claims the job again as attempt N+1 and resumes from the job's
-last saved checkpoint. Writes are idempotent, so replaying items after that checkpoint neither
-duplicates nor loses documents.
+a Redis lock, renewed while the run lives; if the worker dies the lock expires and the task
+re-enqueued by the sweep (or redelivered by the broker, late acks) claims the job again as
+attempt N+1 and resumes from the job's last saved checkpoint, up to ``sync_max_attempts``.
+Writes are idempotent, so replaying items after that checkpoint neither duplicates nor loses
+documents.
 """
 
 from __future__ import annotations
@@ -49,20 +50,41 @@ class RunOutcome:
         return asdict(self)
 
 
-def run_job(runtime: Runtime, job_id: str, worker_name: str) -> RunOutcome:
-    """Run (or resume) the job; raises ``LockBusy`` when a live run of its source exists."""
+def run_job(
+    runtime: Runtime, job_id: str, worker_name: str, after_wait: bool = False
+) -> RunOutcome:
+    """Run (or resume) the job; ``LockBusy`` when its source's lock is held.
+
+    The first delivery that finds the lock held waits until that lock would expire: a dead
+    owner's lock lapses by then. If it is held again ``after_wait``, its owner renewed it
+    (or a newer run took it), so the job runs under a live owner and this delivery is a
+    duplicate: dropped, not retried forever.
+    """
     store = SyncStore(runtime.es, runtime.settings)
     try:
         job = store.job(job_id)
     except NotFound:
         log.warning("sync task for an unknown job", extra={"job_id": job_id})
         return RunOutcome(job_id, "skipped")
-    if not job.status.active:  # a duplicate delivery of a finished job
+    if not job.status.active:
+        log.info(
+            "sync delivery for a finished job ignored",
+            extra={"job_id": job_id, "status": job.status.value},
+        )
         return RunOutcome(job_id, "skipped", job.attempts)
     lock = run_lock(runtime.settings, job.data_source_id)
     if not lock.acquire():
-        wait = min(60.0, max(0.5, lock.remaining_ms() / 1000 + 0.5))
-        raise LockBusy(job_id, wait)
+        if after_wait:
+            log.info(
+                "duplicate sync delivery dropped: the job runs under a live owner",
+                extra={
+                    "job_id": job_id,
+                    "worker": job.worker,
+                    "heartbeat_at": job.heartbeat_at.isoformat() if job.heartbeat_at else None,
+                },
+            )
+            return RunOutcome(job_id, "skipped", job.attempts)
+        raise LockBusy(job_id, max(0.5, lock.remaining_ms() / 1000 + 0.5))
     try:
         return _Run(runtime, store, lock, job_id, worker_name).execute()
     finally:
@@ -81,6 +103,7 @@ class _Run:
         self.token = uuid.uuid4().hex
         settings = runtime.settings
         self.timeout_s = settings.sync_heartbeat_timeout_s
+        self.max_attempts = settings.sync_max_attempts
         self.tick_s = max(0.1, min(1.0, settings.sync_lock_ttl_s / 4))
         self.beat_every_s = max(self.tick_s, min(30.0, self.timeout_s / 3))
 
@@ -89,6 +112,8 @@ class _Run:
         if not job.status.active:
             return RunOutcome(self.job_id, "skipped", job.attempts)
         first = job.status == JobStatus.QUEUED
+        if not first and job.attempts >= self.max_attempts:
+            return self._fail_exhausted(job.attempts, job.worker)
         if first and job.mode != SyncMode.FORCED_FULL:
             # The job starts from the source's last good checkpoint (FULL passes it too: the
             # connector may diff against it), and every attempt resumes from the job's own.
@@ -132,6 +157,23 @@ class _Run:
         thread.start()
         status = self._watch(thread, crawl)
         return RunOutcome(self.job_id, status, job.attempts)
+
+    def _fail_exhausted(self, attempts: int, last_worker: str | None) -> RunOutcome:
+        """Every attempt so far died without finishing (a redelivered task): stop retrying."""
+        token = self.store.job_doc(self.job_id).get("run_token")
+        message = (
+            f"gave up after {attempts} attempts: each ended without finishing, the last on "
+            f"worker {last_worker} (the last checkpoint is kept)"
+        )
+        fields = {
+            "status": "failed",
+            "error": message,
+            "finished_at": datetime.now(UTC).isoformat(),
+        }
+        if not self.store.update_if(self.job_id, "running", token, fields):
+            return RunOutcome(self.job_id, "skipped", attempts)
+        log.error("sync job out of attempts", extra={"job_id": self.job_id, "attempts": attempts})
+        return RunOutcome(self.job_id, JobStatus.FAILED.value, attempts)
 
     def _watch(self, thread: threading.Thread, crawl: Crawl) -> str:
         """Keep the lock and heartbeat alive, relay stop requests, fail a stalled connector."""

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from search.sync.datasources import DataSourceService, InvalidConfig
-from search.sync.jobs import SyncService
+from search.sync.jobs import SweepReport, SyncService
 from search.sync.runner import LockBusy, RunOutcome, run_job
 
-__all__ = ["DataSourceService", "InvalidConfig", "LockBusy", "RunOutcome", "SyncService", "run_job"]
+__all__ = [
+    "DataSourceService",
+    "InvalidConfig",
+    "LockBusy",
+    "RunOutcome",
+    "SweepReport",
+    "SyncService",
+    "run_job",
+]

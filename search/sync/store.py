@@ -65,6 +65,8 @@ JOBS_MAPPING: dict[str, Any] = {
         "finished_at": _DATE,
         "heartbeat_at": _DATE,
         "attempts": {"type": "integer"},
+        "resumes": {"type": "integer"},
+        "resumed_at": _DATE,
         "stop_requested": {"type": "boolean"},
     },
 }
@@ -291,7 +293,11 @@ class SyncStore:
         return self._cas(self.jobs, job_id, "sync job", mutate, refresh) is not None
 
     def claim(self, job_id: str, token: str, worker: str, now: datetime) -> bool:
-        """Make this run the job's owner: queued → running, or a new attempt of a running job."""
+        """Make this run the job's owner: queued → running, or a new attempt of a running job.
+
+        A running job's previous owner is gone (this run holds the lock); its token is
+        replaced, so any late write of that attempt fails.
+        """
 
         def take(doc: dict[str, Any]) -> dict[str, Any] | None:
             if doc["status"] == "queued":
@@ -319,14 +325,33 @@ class SyncStore:
         fields: dict[str, Any],
         refresh: Refresh = "true",
     ) -> bool:
-        """Write fields only if the job still has ``status`` (and run ``token``, if given)."""
+        """Write fields only if the job still has ``status`` and run ``token``.
+
+        ``None`` is a token too: no attempt owns the job (queued, or re-enqueued by the sweep),
+        so a worker that claims it meanwhile is never overruled.
+        """
 
         def apply(doc: dict[str, Any]) -> dict[str, Any] | None:
-            if doc["status"] != status or (token is not None and doc.get("run_token") != token):
+            if doc["status"] != status or doc.get("run_token") != token:
                 return None
             return {**doc, **fields}
 
         return self._job_cas(job_id, apply, refresh)
+
+    def mark_resumed(self, job_id: str, dead_token: str, now: datetime) -> bool:
+        """Take a running job away from its dead attempt so it can be re-enqueued, once.
+
+        Clearing the token makes a second sweeper that read the same ``dead_token`` decline
+        (no double re-enqueue), and makes any late write of the dead attempt fail.
+        """
+
+        def resume(doc: dict[str, Any]) -> dict[str, Any] | None:
+            if doc["status"] != "running" or doc.get("run_token") != dead_token:
+                return None
+            resumes = int(doc.get("resumes") or 0) + 1
+            return {**doc, "run_token": None, "resumes": resumes, "resumed_at": now.isoformat()}
+
+        return self._job_cas(job_id, resume, "true")
 
     def request_stop(self, job_id: str, now: datetime) -> bool:
         def stop(doc: dict[str, Any]) -> dict[str, Any] | None:

@@ -1,7 +1,9 @@
-"""Crash safety with real processes: SIGKILL a worker mid-sync, and a worker that never returns."""
+"""Crash safety with real processes: SIGKILL whole workers mid-sync, resume, and give up."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,8 +16,8 @@ from search.embed import Embedder
 from search.runtime import Runtime
 from search.settings import Settings
 from search.sync.locks import run_lock
-from search.sync.models import DataSourceSpec, JobStatus
-from search.sync.service import DataSourceService, SyncService
+from search.sync.models import DataSourceSpec, JobStatus, SyncJob
+from search.sync.service import DataSourceService, SweepReport, SyncService
 from tests.stack import WorkerProcess, wait_until
 from tests.sync_support import (
     SCRIPTED,
@@ -34,7 +36,9 @@ from worker.scheduler import Scheduler
 
 @pytest.fixture(scope="module")
 def s(settings: Settings) -> Settings:
-    return sync_settings(settings, "sc")
+    # The broker never redelivers here (as in production, where it takes an hour): what
+    # resumes a killed worker's job is the sweep, or a duplicate delivery sent by the test.
+    return sync_settings(settings, "sc").model_copy(update={"broker_visibility_timeout_s": 3600.0})
 
 
 @pytest.fixture(scope="module")
@@ -59,15 +63,91 @@ def sync(rt: Runtime, app: Celery) -> SyncService:
     return SyncService(rt, app)
 
 
-def _workers_up(app: Celery, count: int) -> None:
-    wait_until(
-        lambda: len(app.control.ping(timeout=0.5)) >= count,
-        120,
-        message=f"{count} workers to answer",
+def _workers(s: Settings, log_dir: Path, *names: str) -> dict[str, WorkerProcess]:
+    return {name: WorkerProcess(s, name, log_dir, **worker_env(s)) for name in names}
+
+
+def _workers_up(app: Celery, names: Iterable[str]) -> None:
+    """Until these workers (not just any on the shared broker) answer a ping."""
+
+    def answered() -> bool:
+        replies = app.control.ping(timeout=0.5)
+        return set(names) <= {host.split("@")[0] for reply in replies for host in reply}
+
+    wait_until(answered, 120, message=f"workers {sorted(names)} to answer")
+
+
+def _victim(job: SyncJob, workers: dict[str, WorkerProcess]) -> tuple[str, str]:
+    """(the name of the worker running the job, the other one's)."""
+    assert job.worker
+    a, b = workers
+    return (a, b) if job.worker.startswith(f"{a}@") else (b, a)
+
+
+def _stop(workers: dict[str, WorkerProcess]) -> None:
+    for worker in workers.values():
+        worker.stop()
+
+
+def _lock_expired(s: Settings, source_id: str) -> None:
+    wait_until(lambda: not run_lock(s, source_id).held(), 10, message="the lock to expire")
+
+
+def _assert_index_matches_source(
+    es: Elasticsearch, s: Settings, source_id: str, names: list[str], job_id: str
+) -> None:
+    docs = indexed(es, s, source_id)
+    assert sorted(docs) == sorted(f"{source_id}:{n}" for n in names)  # no loss
+    count = es.count(index=s.docs_alias, query={"term": {"data_source_id": source_id}})
+    assert count.body["count"] == len(names)  # no duplicates
+    assert {d["sync_job"] for d in docs.values()} == {job_id}
+    assert all(docs[f"{source_id}:{n}"]["body"] == text_for(n, i) for i, n in enumerate(names))
+
+
+def test_duplicate_delivery_is_dropped_under_a_live_owner_and_resumes_a_dead_ones_job(
+    s: Settings,
+    app: Celery,
+    sources: DataSourceService,
+    sync: SyncService,
+    es: Elasticsearch,
+    log_dir: Path,
+    tmp_path: Path,
+) -> None:
+    names = write_files(tmp_path, 60)
+    sources.create(
+        DataSourceSpec(name="crashy", type=SCRIPTED, config=fs_config(tmp_path, delay_s=0.2))
     )
+    workers = _workers(s, log_dir, "crash-a", "crash-b")
+    try:
+        _workers_up(app, workers)
+        job = sync.start("crashy", SyncMode.FULL)
+        victim, survivor = _victim(wait_progress(sync, job.id, 12), workers)
+        # A second delivery while the run lives (what a broker redelivery does) waits until
+        # the lock would expire, finds it renewed, and is dropped instead of retried forever.
+        live = app.send_task("quarry.sync", args=[job.id])
+        assert live.get(timeout=30) == {"job_id": job.id, "status": "skipped", "attempts": 1}
+        assert "retry: Retry in" in workers[survivor].log_tail(400)
+        workers[victim].kill()  # the main process and its pool child: nothing requeues the task
+        frozen = sync.get(job.id)
+        assert frozen.status == JobStatus.RUNNING and frozen.attempts == 1
+        assert frozen.checkpoint is not None and frozen.stats.scanned < 60
+        # Delivered while the dead owner's lock has not expired yet: it waits, then resumes.
+        dead = app.send_task("quarry.sync", args=[job.id])
+        assert dead.get(timeout=120) == {"job_id": job.id, "status": "succeeded", "attempts": 2}
+        done = sync.get(job.id)
+        assert done.status == JobStatus.SUCCEEDED, done.error
+        assert done.worker and done.worker.startswith(f"{survivor}@")
+        # Resumed at the checkpoint, not from scratch: each file was counted exactly once.
+        assert done.stats.scanned == 60 and done.stats.added + done.stats.unchanged == 60
+        # A delivery for a finished job is a no-op.
+        late = app.send_task("quarry.sync", args=[job.id])
+        assert late.get(timeout=30) == {"job_id": job.id, "status": "skipped", "attempts": 2}
+    finally:
+        _stop(workers)
+    _assert_index_matches_source(es, s, "crashy", names, job.id)
 
 
-def test_sigkilled_worker_resumes_from_its_checkpoint_on_another_worker(
+def test_sweep_resumes_a_sigkilled_workers_job_on_another_worker(
     s: Settings,
     app: Celery,
     sources: DataSourceService,
@@ -78,87 +158,94 @@ def test_sigkilled_worker_resumes_from_its_checkpoint_on_another_worker(
 ) -> None:
     names = write_files(tmp_path, 40)
     sources.create(
-        DataSourceSpec(name="crashy", type=SCRIPTED, config=fs_config(tmp_path, delay_s=0.1))
+        DataSourceSpec(name="swept", type=SCRIPTED, config=fs_config(tmp_path, delay_s=0.1))
     )
-    a = WorkerProcess(s, "crash-a", log_dir, **worker_env(s))
-    b = WorkerProcess(s, "crash-b", log_dir, **worker_env(s))
+    workers = _workers(s, log_dir, "sweep-a", "sweep-b")
     try:
-        _workers_up(app, 2)
-        job = sync.start("crashy", SyncMode.FULL)
-        running = wait_progress(sync, job.id, 12)
-        assert running.worker
-        victim, survivor = (a, b) if running.worker.startswith("crash-a@") else (b, a)
-        survivor_name = "crash-b@" if survivor is b else "crash-a@"
-        # A second delivery while the first run lives (what a visibility timeout does) must
-        # wait for the lock, not crawl in parallel.
-        duplicate = app.send_task("quarry.sync", args=[job.id])
-        wait_until(
-            lambda: "retry: Retry in" in survivor.log_tail(400),
-            30,
-            message="the duplicate delivery to back off",
-        )
-        victim.kill()
-        frozen = sync.get(job.id)
-        assert frozen.status == JobStatus.RUNNING and frozen.attempts == 1
-        assert frozen.checkpoint is not None and frozen.stats.scanned < 40
+        _workers_up(app, workers)
+        job = sync.start("swept", SyncMode.FULL)
+        victim, survivor = _victim(wait_progress(sync, job.id, 12), workers)
+        workers[victim].kill()  # as a crash would: nothing requeues the task for an hour
+        _lock_expired(s, "swept")
+        assert sync.sweep(datetime.now(UTC)).resumed == []  # its heartbeat is still fresh
+        later = datetime.now(UTC) + timedelta(seconds=s.sync_heartbeat_timeout_s + 1)
+        barrier = threading.Barrier(3)
+        reports: list[SweepReport] = []
 
+        def sweep() -> None:
+            barrier.wait()
+            reports.append(sync.sweep(later))
+
+        threads = [threading.Thread(target=sweep) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        # Three sweepers at once: exactly one re-enqueues it, none fails it.
+        assert [j.id for r in reports for j in r.resumed] == [job.id]
+        assert [j.id for r in reports for j in r.failed] == []
         done = wait_done(sync, job.id, timeout=120)
         assert done.status == JobStatus.SUCCEEDED, done.error
-        assert done.attempts == 2  # the killed run, then exactly one resumed run
-        assert done.worker and done.worker.startswith(survivor_name)
-        # Resumed at the checkpoint, not from scratch: each file was counted exactly once.
+        assert done.attempts == 2 and done.resumes == 1 and done.resumed_at is not None
+        assert done.worker and done.worker.startswith(f"{survivor}@")
         assert done.stats.scanned == 40 and done.stats.added + done.stats.unchanged == 40
-        assert duplicate.get(timeout=60)["job_id"] == job.id
     finally:
-        a.stop()
-        b.stop()
-    docs = indexed(es, s, "crashy")
-    assert sorted(docs) == sorted(f"crashy:{n}" for n in names)  # no loss
-    es.indices.refresh(index=s.docs_alias)
-    count = es.count(index=s.docs_alias, query={"term": {"data_source_id": "crashy"}})
-    assert count.body["count"] == 40  # no duplicates
-    assert {d["sync_job"] for d in docs.values()} == {job.id}
-    assert all(docs[f"crashy:{n}"]["body"] == text_for(n, i) for i, n in enumerate(names))
+        _stop(workers)
+    _assert_index_matches_source(es, s, "swept", names, job.id)
 
 
-def test_sweep_fails_a_job_whose_worker_died_for_good(
+def test_sweep_fails_a_job_loudly_once_its_workers_died_max_attempts_times(
     s: Settings,
-    rt: Runtime,
+    embedder: Embedder,
     app: Celery,
     sources: DataSourceService,
-    sync: SyncService,
     log_dir: Path,
     tmp_path: Path,
 ) -> None:
+    limited = s.model_copy(update={"sync_max_attempts": 2})
+    rt = Runtime(limited, embedder=embedder)
+    sync = SyncService(rt, app)
+    scheduler = Scheduler(rt, app)
     write_files(tmp_path, 6)
     sources.create(
         DataSourceSpec(
-            name="orphan",
+            name="doomed",
             type=SCRIPTED,
-            config=fs_config(tmp_path, hang_after=4, hang_s=60, checkpoint_every=2),
+            config=fs_config(tmp_path, hang_after=1, hang_s=60, checkpoint_every=1),
         )
     )
-    # Its own watchdog would fail the job first; this worker is killed before it can.
-    c = WorkerProcess(s, "crash-c", log_dir, **worker_env(s, QUARRY_SYNC_HEARTBEAT_TIMEOUT_S="60"))
+    # Each attempt indexes one file, then hangs; its worker is killed before its own
+    # watchdog (60 s here) would fail the job.
+    env = worker_env(limited, QUARRY_SYNC_HEARTBEAT_TIMEOUT_S="60")
+    first = WorkerProcess(limited, "doomed-1", log_dir, **env)
     try:
-        _workers_up(app, 1)
-        job = sync.start("orphan", SyncMode.FULL)
-        wait_progress(sync, job.id, 4)
-        c.kill()
+        job = sync.start("doomed", SyncMode.FULL)
+        wait_progress(sync, job.id, 1)
+        first.kill()
     finally:
-        c.stop()
-    wait_until(lambda: not run_lock(s, "orphan").held(), 10, message="the lock to expire")
-    scheduler = Scheduler(rt, app)
-    assert job.id not in [
-        j.id for j in scheduler.run_once(datetime.now(UTC) - timedelta(hours=1)).swept
-    ]
-    assert sync.get(job.id).status == JobStatus.RUNNING
+        first.stop()
+    _lock_expired(s, "doomed")
+    early = scheduler.run_once(datetime.now(UTC) - timedelta(hours=1))
+    assert early.resumed == [] and early.swept == []
     later = datetime.now(UTC) + timedelta(seconds=s.sync_heartbeat_timeout_s + 1)
-    assert [j.id for j in scheduler.run_once(later).swept] == [job.id]
+    report = scheduler.run_once(later)
+    assert [j.id for j in report.resumed] == [job.id] and report.swept == []
+    assert sync.get(job.id).status == JobStatus.RUNNING
+
+    second = WorkerProcess(limited, "doomed-2", log_dir, **env)
+    try:
+        resumed = wait_progress(sync, job.id, 2)
+        assert resumed.attempts == 2 and resumed.worker
+        assert resumed.worker.startswith("doomed-2@")
+        second.kill()
+    finally:
+        second.stop()
+    _lock_expired(s, "doomed")
+    later = datetime.now(UTC) + timedelta(seconds=s.sync_heartbeat_timeout_s + 1)
+    report = scheduler.run_once(later)
+    assert [j.id for j in report.swept] == [job.id] and report.resumed == []
     failed = sync.get(job.id)
-    assert failed.status == JobStatus.FAILED
-    assert failed.error and failed.error.startswith(
-        f"no progress for {s.sync_heartbeat_timeout_s:g} s"
-    )
-    assert failed.checkpoint is not None and failed.checkpoint["pass"]["cursor"] == "doc-003.txt"
-    assert sync.active("orphan") is None
+    assert failed.status == JobStatus.FAILED and failed.attempts == 2
+    assert failed.error and failed.error.startswith("gave up after 2 attempts: worker doomed-2@")
+    assert failed.checkpoint is not None and failed.checkpoint["pass"]["cursor"] == "doc-001.txt"
+    assert sync.active("doomed") is None
