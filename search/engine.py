@@ -61,7 +61,7 @@ class RankingParams:
 
     title_boost: float = 1.0
     tie_breaker: float = 0.5
-    lexical_weight: float = 0.3
+    lexical_weight: float = 0.2
     rerank_top_n: int = 50
     knn_candidates_factor: int = 4
     min_dense_similarity: float = 0.25

@@ -350,7 +350,7 @@ def _sniff_zip(content: bytes) -> _Detected:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             names = set(archive.namelist())
-    except (zipfile.BadZipFile, ValueError, OSError):
+    except Exception:  # damaged archives raise BadZipFile, NotImplementedError, OSError, ...
         return _Detected("unsupported", "damaged ZIP archive")
     for part, kind in _OOXML_MAIN_PARTS:
         if part in names:
