@@ -63,7 +63,7 @@ class RankingParams:
     tie_breaker: float = 0.5
     lexical_weight: float = 0.2
     rerank_top_n: int = 50
-    knn_candidates_factor: int = 4
+    knn_candidates_factor: int = 2
     min_dense_similarity: float = 0.25
     """A neighbour no word of the query matches must be at least this similar to be shown:
     kNN always returns k neighbours, and unrelated ones are noise to a person."""
@@ -181,12 +181,6 @@ class SearchEngine:
                     "_source": False,
                     "track_total_hits": True,
                     "aggs": aggs,
-                    "suggest": {
-                        "spell": {
-                            "text": text,
-                            "term": {"field": "spell", "suggest_mode": "missing"},
-                        }
-                    },
                 },
             ]
         if mode is not RetrievalMode.BM25:
@@ -214,7 +208,7 @@ class SearchEngine:
             dense = responses[-1]
         candidates = self._fuse(lexical, dense)
         if mode is RetrievalMode.RERANK and vector is not None and candidates:
-            self._rerank(candidates, vector, filters)
+            self._rerank(candidates, vector)
         ranked = sorted(candidates.values(), key=lambda c: -c.final)
         if mode is not RetrievalMode.DENSE:
             floor = self.params.min_dense_similarity
@@ -226,10 +220,10 @@ class SearchEngine:
         )
         total = lexical_total + dense_only
         page = ranked[start:end]
-        results = self._results(page, text)
+        results = self._results(page, text, filters)
         suggestion = None
         if total == 0 and lexical:
-            suggestion = self._suggestion(text, lexical.get("suggest", {}))
+            suggestion = self._spell(text, filters)
         return QueryResponse(
             query_id=uuid.uuid4().hex,
             total=total,
@@ -253,25 +247,29 @@ class SearchEngine:
             c.final = c.fused
         return candidates
 
-    def _rerank(
-        self, candidates: dict[str, _Candidate], vector: list[float], filters: list[dict[str, Any]]
-    ) -> None:
-        """Exact best-passage similarity for the fused top N, combined with the lexical score."""
+    def _rerank(self, candidates: dict[str, _Candidate], vector: list[float]) -> None:
+        """Best-passage similarity for the fused top N, combined with the lexical score.
+
+        Candidates the kNN stage already scored keep that score; the others (lexical-only
+        matches) are scored exactly in one request restricted to their ids. They all passed
+        the ACL filter in the first stage, and the results fetch applies it again.
+        """
         top = sorted(candidates.values(), key=lambda c: -c.fused)[: self.params.rerank_top_n]
-        ids = [c.doc_id for c in top]
-        response = self.es.search(
-            index=self.alias,
-            knn={
-                **self._knn(vector, len(ids), [*filters, {"ids": {"values": ids}}], inner=True),
-                "num_candidates": max(100, len(ids) * 2),
-            },
-            size=len(ids),
-            source=False,
-        ).body
-        for hit in response["hits"]["hits"]:
-            c = candidates[hit["_id"]]
-            c.dense = _cosine(hit["_score"])
-            c.passage_index = _best_passage(hit)
+        ids = [c.doc_id for c in top if c.dense is None]
+        if ids:
+            response = self.es.search(
+                index=self.alias,
+                knn={
+                    **self._knn(vector, len(ids), [{"ids": {"values": ids}}], inner=True),
+                    "num_candidates": max(100, len(ids) * 2),
+                },
+                size=len(ids),
+                source=False,
+            ).body
+            for hit in response["hits"]["hits"]:
+                c = candidates[hit["_id"]]
+                c.dense = _cosine(hit["_score"])
+                c.passage_index = _best_passage(hit)
         lex = [c.lexical for c in top if c.lexical is not None]
         lo, hi = (min(lex), max(lex)) if lex else (0.0, 1.0)
         w = self.params.lexical_weight
@@ -313,12 +311,15 @@ class SearchEngine:
         return QueryResponse(
             query_id=uuid.uuid4().hex,
             total=response["hits"]["total"]["value"],
-            results=self._results(page, text),
+            results=self._results(page, text, filters),
             facets=self._facets(request, response.get("aggregations", {})),
         )
 
     # ----- results: fields, excerpts with highlight offsets
-    def _results(self, page: list[_Candidate], text: str) -> list[ResultItem]:
+    def _results(
+        self, page: list[_Candidate], text: str, filters: list[dict[str, Any]]
+    ) -> list[ResultItem]:
+        """Fields, excerpt and highlights for one page; the ACL filter applies here again."""
         if not page:
             return []
         ids = [c.doc_id for c in page]
@@ -326,7 +327,7 @@ class SearchEngine:
             index=self.alias,
             query={
                 "bool": {
-                    "filter": [{"ids": {"values": ids}}],
+                    "filter": [{"ids": {"values": ids}}, *filters],
                     "should": [
                         {
                             "nested": {
@@ -399,6 +400,25 @@ class SearchEngine:
                 )
             )
         return out
+
+    def _spell(self, text: str, filters: list[dict[str, Any]]) -> str | None:
+        """A corrected query, offered only if it finds something this user may read.
+
+        The term suggester sees every document's words, readable or not; checking the
+        correction under the ACL filter keeps it from revealing words of hidden documents.
+        """
+        suggest = self.es.search(
+            index=self.alias,
+            size=0,
+            suggest={
+                "spell": {"text": text, "term": {"field": "spell", "suggest_mode": "missing"}}
+            },
+        ).body.get("suggest", {})
+        corrected = self._suggestion(text, suggest)
+        if corrected is None:
+            return None
+        found = self.es.count(index=self.alias, query=self._lexical_query(corrected, filters))
+        return corrected if found.body["count"] > 0 else None
 
     @staticmethod
     def _suggestion(text: str, suggest: dict[str, Any]) -> str | None:

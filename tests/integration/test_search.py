@@ -298,3 +298,12 @@ def test_unchanged_documents_are_not_rewritten(rt: Runtime) -> None:
     again = rt.pipeline.write_batch(SOURCE, documents())
     assert sorted(again.unchanged) == sorted(d.id for d in documents())
     assert again.passages == 0
+
+
+def test_spelling_suggestion_never_reveals_hidden_words(rt: Runtime) -> None:
+    # "kubernetes" appears only in a document anonymous users cannot read.
+    response = rt.engine.search(QueryRequest(query_text="kubernetis"), Principal.anonymous(), mode=RetrievalMode.BM25)
+    assert response.total == 0
+    assert response.spell_suggestion is None
+    engineer = rt.engine.search(QueryRequest(query_text="kubernetis"), ENGINEER, mode=RetrievalMode.BM25)
+    assert engineer.spell_suggestion == "kubernetes"
