@@ -93,7 +93,9 @@ def build(rt: Runtime, passages: int, rng: random.Random) -> None:
     if batch:
         rt.writer.upsert(batch)
     rt.writer.refresh()
-    rt.es.indices.forcemerge(index=rt.settings.docs_alias, max_num_segments=1, request_timeout=3600)
+    rt.es.options(request_timeout=3600).indices.forcemerge(
+        index=rt.settings.docs_alias, max_num_segments=1
+    )
 
 
 def measure(rt: Runtime, queries: list[str], who: Principal, mode: RetrievalMode) -> list[float]:

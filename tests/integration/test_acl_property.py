@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from acl import EVERYONE, AccessControlList, Principal
 from connectors.models import Document
+from search.engine import SearchEngine
+from search.index import IndexManager
+from search.pipeline import Pipeline
 from search.query import QueryRequest, RetrievalMode
 from search.runtime import Runtime
+from search.writer import IndexWriter
 
 USERS = ["ann", "ben", "cat", "dan"]
 GROUPS = ["GROUP_a", "GROUP_b", "GROUP_c", EVERYONE]
@@ -35,6 +40,19 @@ principals = st.one_of(
 )
 
 
+@pytest.fixture(scope="module")
+def isolated(runtime: Runtime) -> tuple[Pipeline, IndexWriter, SearchEngine]:
+    """An index of its own, so the random documents never show up in other tests' results."""
+    alias = f"{runtime.settings.index_prefix}-aclprop-docs"
+    IndexManager(runtime.es, alias).ensure()
+    writer = IndexWriter(runtime.es, alias)
+    return (
+        Pipeline(writer, runtime.embedder, None),
+        writer,
+        SearchEngine(runtime.es, alias, runtime.embedder),
+    )
+
+
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -43,8 +61,11 @@ principals = st.one_of(
     who=st.lists(principals, min_size=3, max_size=3),
 )
 def test_hits_are_exactly_the_readable_matches(
-    runtime: Runtime, doc_acls: list[AccessControlList | None], who: list[Principal]
+    isolated: tuple[Pipeline, IndexWriter, SearchEngine],
+    doc_acls: list[AccessControlList | None],
+    who: list[Principal],
 ) -> None:
+    pipeline, writer, engine = isolated
     docs = [
         Document(
             id=f"prop:{i}",
@@ -54,13 +75,13 @@ def test_hits_are_exactly_the_readable_matches(
         )
         for i, acl in enumerate(doc_acls)
     ]
-    runtime.pipeline.write_batch(SOURCE, docs)
-    runtime.writer.refresh()
+    pipeline.write_batch(SOURCE, docs)
+    writer.refresh()
     flt = {"equals_to": {"key": "_data_source_id", "value": SOURCE}}
     for principal in who:
         readable = {d.id for d in docs if d.acl is not None and d.acl.permits(principal)}
         for mode in (RetrievalMode.BM25, RetrievalMode.RERANK):
-            response = runtime.engine.search(
+            response = engine.search(
                 QueryRequest.model_validate(
                     {"query_text": "ledger", "page_size": 50, "attribute_filter": flt}
                 ),
