@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, Elasticsearch
 
 from acl import Principal
 from search.embed import Embedder
@@ -36,6 +37,8 @@ from search.query import (
 )
 
 log = logging.getLogger(__name__)
+
+_EMBED_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="quarry-embed")
 
 PRE, POST = "\ue000", "\ue001"
 EXCERPT_CHARS = 300
@@ -148,10 +151,19 @@ class SearchEngine:
             "filter": filters,
         }
         if inner:
-            knn["inner_hits"] = {"size": 1, "_source": ["passages.text", "passages.index"]}
+            # The best passage is known by its offset; its text is fetched for the page only.
+            knn["inner_hits"] = {"size": 1, "_source": False}
         return knn
 
     # ----- the query path
+    def _run(self, **body: Any) -> dict[str, Any]:
+        try:
+            return dict(self.es.search(index=self.alias, **body).body)
+        except ApiError as exc:
+            if exc.status_code == 400:
+                raise BadRequest(f"search failed: {exc.message}") from exc
+            raise
+
     def search(
         self,
         request: QueryRequest,
@@ -171,41 +183,33 @@ class SearchEngine:
         lexical: dict[str, Any] = {}
         dense: dict[str, Any] = {}
         vector: list[float] | None = None
-        searches: list[dict[str, Any]] = []
+        # The query is embedded on the CPU while Elasticsearch runs the lexical search.
+        pending = (
+            _EMBED_POOL.submit(self.embedder.encode_one, text)
+            if mode is not RetrievalMode.BM25
+            else None
+        )
         if mode is not RetrievalMode.DENSE:
-            searches += [
-                {"index": self.alias},
-                {
-                    "query": self._lexical_query(text, filters),
-                    "size": window,
-                    "_source": False,
-                    "track_total_hits": True,
-                    "aggs": aggs,
-                },
-            ]
-        if mode is not RetrievalMode.BM25:
-            vector = self.embedder.encode_one(text).tolist()
-            searches += [
-                {"index": self.alias},
-                {
-                    "knn": self._knn(vector, window, filters, inner=True),
-                    "size": window,
-                    "_source": False,
-                    **(
-                        {"aggs": aggs, "track_total_hits": True}
-                        if mode is RetrievalMode.DENSE
-                        else {}
-                    ),
-                },
-            ]
-        responses = self.es.msearch(searches=searches).body["responses"]
-        for r in responses:
-            if "error" in r:
-                raise BadRequest(f"search failed: {r['error'].get('reason', r['error'])}")
-        if mode is not RetrievalMode.DENSE:
-            lexical = responses[0]
-        if mode is not RetrievalMode.BM25:
-            dense = responses[-1]
+            lexical = self._run(
+                query=self._lexical_query(text, filters),
+                size=window,
+                source=False,
+                track_total_hits=True,
+                aggs=aggs or None,
+            )
+        if pending is not None:
+            vector = pending.result().tolist()
+            extra: dict[str, Any] = (
+                {"aggs": aggs or None, "track_total_hits": True}
+                if mode is RetrievalMode.DENSE
+                else {}
+            )
+            dense = self._run(
+                knn=self._knn(vector, window, filters, inner=True),
+                size=window,
+                source=False,
+                **extra,
+            )
         candidates = self._fuse(lexical, dense)
         if mode is RetrievalMode.RERANK and vector is not None and candidates:
             self._rerank(candidates, vector)
