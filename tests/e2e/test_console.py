@@ -41,6 +41,7 @@ pytestmark = pytest.mark.skipif(
 webdriver = pytest.importorskip(
     "selenium.webdriver", reason="selenium is not installed (pip install -e '.[dev]')"
 )
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
@@ -108,7 +109,13 @@ def _wait(driver: WebDriver, seconds: float = 30) -> WebDriverWait[WebDriver]:
 
 
 def _titles(driver: WebDriver) -> list[str]:
-    return [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#results .result h3")]
+    # The page may re-render the list between finding the elements and reading them.
+    for _ in range(20):
+        try:
+            return [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#results .result h3")]
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    raise AssertionError("the result list kept changing")
 
 
 def _search_settled(driver: WebDriver) -> None:
