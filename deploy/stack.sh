@@ -41,9 +41,23 @@ stop_bg() {
   rm -f "$pidfile"
 }
 
+# admin_key: a local admin bearer key, made once (mode 0600); the API is given only its hash.
+admin_key() {
+  local keyfile="$QUARRY_ROOT/var/admin.key"
+  if [ -z "${QUARRY_ADMIN_KEY_SHA256:-}" ]; then
+    if [ ! -s "$keyfile" ]; then
+      (umask 077 && "$PY" -c 'import secrets; print(secrets.token_urlsafe(32))' >"$keyfile")
+    fi
+    QUARRY_ADMIN_KEY_SHA256="$(tr -d '\n' <"$keyfile" | sha256sum | cut -d' ' -f1)"
+    export QUARRY_ADMIN_KEY_SHA256
+    log "admin API key: $keyfile (Authorization: Bearer <key>; the console's 'test as user' takes it)"
+  fi
+}
+
 up() {
   [ -x "$PY" ] || die "no virtual environment at $QUARRY_VENV: run 'make venv' (make up does it for you)."
   services
+  admin_key
   if port_open "$QUARRY_API_PORT" && ! pid_alive "$(read_pid "$API_PID")"; then
     die "port $QUARRY_API_PORT is taken by another program ($(port_owner "$QUARRY_API_PORT")). Stop it or set QUARRY_API_PORT."
   fi
