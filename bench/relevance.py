@@ -117,10 +117,21 @@ def main() -> None:
     parser.add_argument("--split", default="test")
     parser.add_argument("--tune", action="store_true", help="grid-search knobs on the train split")
     parser.add_argument("--modes", default="bm25,dense,hybrid,rerank")
+    parser.add_argument(
+        "--analyzer",
+        choices=["english", "standard"],
+        default="english",
+        help="standard: measure what the English analysis plugin is worth",
+    )
     args = parser.parse_args()
 
     name = args.dataset.name.lower()
-    rt = bench_runtime(f"qbench-{name}")
+    suffix = "" if args.analyzer == "english" else "-standard"
+    rt = bench_runtime(f"qbench-{name}{suffix}")
+    if args.analyzer == "standard":
+        from search.index import IndexManager
+
+        rt.__dict__["index"] = IndexManager(rt.es, rt.settings.docs_alias, english=False)
     corpus, queries, qrels = load(args.dataset, "train" if args.tune else args.split)
     ensure_indexed(rt, corpus, name)
     rt.engine.max_page_size = 100

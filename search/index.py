@@ -23,12 +23,16 @@ _VERSION = re.compile(r"-v(\d{6})$")
 class IndexManager:
     """Creates, inspects, reindexes and deletes Quarry's document index."""
 
-    def __init__(self, es: Elasticsearch, alias: str) -> None:
+    def __init__(self, es: Elasticsearch, alias: str, english: bool | None = None) -> None:
         self.es = es
         self.alias = alias
+        self._english = english
+        """None: English analysis whenever the node has Quarry's plugin; False: never (to measure)."""
 
     def english_available(self) -> bool:
         """True when Quarry's English analysis plugin is installed on every node."""
+        if self._english is False:
+            return False
         try:
             self.es.indices.analyze(analyzer="quarry_english", text="running")
         except Exception:  # the node answers 400 when the analyzer is unknown

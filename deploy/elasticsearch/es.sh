@@ -102,9 +102,10 @@ start() {
   [ "$(id -u)" -eq 0 ] && chown "$ES_USER" "$ES_PID" "$ES_STDOUT"
   "${runner[@]}" env ES_JAVA_HOME="$JAVA_FOR_ES" ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP ${QUARRY_ES_JAVA_OPTS:-}" \
     ES_PATH_CONF="$ES_HOME/config" "$ES_HOME/bin/elasticsearch" -d -p "$ES_PID" >>"$ES_STDOUT" 2>&1 \
-    || { show_log_tail "$ES_STDOUT" 40; die "Elasticsearch did not start (log above, full log in $ES_STDOUT)."; }
+    || { show_log_tail "$ES_STDOUT" 40; show_log_tail "$ES_LOGS/quarry.log" 40; die "Elasticsearch did not start (log above, full log in $ES_STDOUT)."; }
   if ! wait_for "Elasticsearch" "${QUARRY_ES_START_TIMEOUT:-180}" curl -fsS "$ES_URL/_cluster/health?wait_for_status=green&timeout=1s"; then
     show_log_tail "$ES_STDOUT" 40
+    show_log_tail "$ES_LOGS/quarry.log" 40
     die "Elasticsearch did not become healthy in time (full log in $ES_STDOUT)."
   fi
   log "Elasticsearch is up at $ES_URL"
@@ -130,7 +131,7 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  logs) show_log_tail "$ES_STDOUT" "${2:-100}" ;;
+  logs) show_log_tail "$ES_STDOUT" "${2:-100}"; show_log_tail "$ES_LOGS/quarry.log" "${2:-100}" ;;
   home) echo "$ES_HOME" ;;
   *) echo "usage: $0 fetch|start|stop|status|logs|home" >&2; exit 2 ;;
 esac
