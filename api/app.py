@@ -20,6 +20,7 @@ from api.deps import Services
 from api.middleware import BodySizeLimit, SecurityHeaders
 from api.routes import admin, health, search
 from api.settings import api_settings
+from search.logs import configure_logging
 from search.runtime import Runtime
 from search.settings import Settings
 
@@ -30,6 +31,8 @@ Admin endpoints need `Authorization: Bearer <admin key>`."""
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     api = api_settings(settings)
+    if settings is None:  # a served process (not a test embedding the app): JSON logs
+        configure_logging()
     svc = Services(api, runtime or Runtime(api))
 
     @asynccontextmanager

@@ -23,6 +23,7 @@ from croniter import croniter
 
 from connectors.models import SyncMode
 from search.errors import Conflict, NotFound
+from search.logs import configure_logging
 from search.runtime import Runtime
 from search.sync.jobs import SyncService
 from search.sync.locks import RedisLock, key, redis_client
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.tick <= 0:
         parser.error("--tick must be positive")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     from worker.app import create_app
 
     runtime = Runtime()

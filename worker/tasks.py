@@ -6,9 +6,10 @@ import os
 from typing import Any
 
 from celery import Task
-from celery.signals import worker_process_init
+from celery.signals import setup_logging, worker_process_init
 
 from connectors.models import Document
+from search.logs import configure_logging, log_context
 from search.runtime import Runtime
 from search.sync.runner import LockBusy, run_job
 from worker.app import app
@@ -21,6 +22,12 @@ def runtime() -> Runtime:
     if _runtime is None:
         _runtime = Runtime()
     return _runtime
+
+
+@setup_logging.connect
+def _json_logs(**_: Any) -> None:
+    # Connecting this signal stops Celery from installing its own plain-text handlers.
+    configure_logging(os.environ.get("QUARRY_LOG_LEVEL", "INFO"))
 
 
 @worker_process_init.connect
@@ -63,12 +70,13 @@ def sync(self: Task, job_id: str) -> dict[str, Any]:
     dead owner's job is resumed and a live owner's duplicate is dropped (``run_job``).
     """
     try:
-        outcome = run_job(
-            runtime(),
-            job_id,
-            worker_name=str(self.request.hostname or os.getpid()),
-            after_wait=self.request.retries >= LOCK_WAITS,
-        )
+        with log_context(job_id=job_id, task_id=self.request.id):
+            outcome = run_job(
+                runtime(),
+                job_id,
+                worker_name=str(self.request.hostname or os.getpid()),
+                after_wait=self.request.retries >= LOCK_WAITS,
+            )
     except LockBusy as busy:
         # The retry is a new message; the job is already claimed, so it must not expire.
         raise self.retry(countdown=busy.retry_in_s, expires=None) from None
