@@ -19,6 +19,7 @@ from connectors.base import Connector, CrawlLimits
 from connectors.errors import ConnectorError
 from connectors.models import Checkpoint, CrawlItem, SyncMode
 from search.pipeline import MAX_FAILURE_SAMPLES, BatchStats
+from search.prefetch import prefetched
 from search.runtime import Runtime
 from search.sync.models import ItemError, JobStats, JobStatus, SyncJob
 from search.sync.purge import delete_matching
@@ -147,18 +148,25 @@ class Crawl:
             mode = SyncMode.FULL
         checkpoint = Checkpoint(state=self._state) if self._state is not None else None
         limits = CrawlLimits(max_content_bytes=self.runtime.settings.max_content_bytes)
-        items = iter(self.connector.crawl(mode, checkpoint, limits))
-        while True:
-            self._check_abort()
-            self.waiting_since = time.monotonic()
-            try:
-                item = next(items)
-            except StopIteration:
-                return
-            finally:
-                self.waiting_since = None
-            self._check_abort()
-            yield item
+        # The connector reads ahead (network) while the pipeline embeds and writes (CPU).
+        items = prefetched(
+            iter(self.connector.crawl(mode, checkpoint, limits)),
+            maxsize=2 * self.runtime.settings.bulk_batch_docs,
+        )
+        try:
+            while True:
+                self._check_abort()
+                self.waiting_since = time.monotonic()
+                try:
+                    item = next(items)
+                except StopIteration:
+                    return
+                finally:
+                    self.waiting_since = None
+                self._check_abort()
+                yield item
+        finally:
+            items.close()
 
     def _crawl(self) -> JobStatus:
         batch: list[CrawlItem] = []
