@@ -25,8 +25,11 @@ def normalise(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-class _SystemIndex:
-    mappings: dict[str, Any] = {}
+class SystemIndex:
+    """A system index, created on first use (once per process; losing a creation race is fine)."""
+
+    index_settings: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0}
+    index_mappings: dict[str, Any] = {"dynamic": "strict", "properties": {}}
 
     def __init__(self, es: Elasticsearch, index: str) -> None:
         self.es = es
@@ -44,8 +47,8 @@ class _SystemIndex:
                 try:
                     self.es.indices.create(
                         index=self.index,
-                        settings={"number_of_shards": 1, "number_of_replicas": 0},
-                        mappings={"dynamic": "strict", "properties": self.mappings},
+                        settings=self.index_settings,
+                        mappings=self.index_mappings,
                     )
                 except Exception:
                     if not self.es.indices.exists(index=self.index):  # lost a creation race?
@@ -53,19 +56,25 @@ class _SystemIndex:
             self._ready = True
 
 
-class QueryLog(_SystemIndex):
+def _strict(properties: dict[str, Any]) -> dict[str, Any]:
+    return {"dynamic": "strict", "properties": properties}
+
+
+class QueryLog(SystemIndex):
     """One record per answered query; Kendra keeps the same for its query-history suggestions."""
 
-    mappings = {
-        "query_id": {"type": "keyword"},
-        "query_text": {"type": "keyword", "ignore_above": 1024},
-        "query_norm": {"type": "keyword", "ignore_above": 1024},
-        "user": {"type": "keyword"},
-        "total": {"type": "long"},
-        "page_number": {"type": "integer"},
-        "took_ms": {"type": "float"},
-        "timestamp": {"type": "date"},
-    }
+    index_mappings = _strict(
+        {
+            "query_id": {"type": "keyword"},
+            "query_text": {"type": "keyword", "ignore_above": 1024},
+            "query_norm": {"type": "keyword", "ignore_above": 1024},
+            "user": {"type": "keyword"},
+            "total": {"type": "long"},
+            "page_number": {"type": "integer"},
+            "took_ms": {"type": "float"},
+            "timestamp": {"type": "date"},
+        }
+    )
 
     def record(
         self,
@@ -132,19 +141,21 @@ class QueryLog(_SystemIndex):
         return [b["key"] for b in buckets if b["users"]["value"] >= min_users][: limit * 3]
 
 
-class FeedbackStore(_SystemIndex):
+class FeedbackStore(SystemIndex):
     """One record per click or relevance judgement, with the query it answers."""
 
-    mappings = {
-        "kind": {"type": "keyword"},
-        "query_id": {"type": "keyword"},
-        "query_text": {"type": "keyword", "ignore_above": 1024},
-        "user": {"type": "keyword"},
-        "result_id": {"type": "keyword"},
-        "clicked_at": {"type": "date"},
-        "relevant": {"type": "boolean"},
-        "submitted_at": {"type": "date"},
-    }
+    index_mappings = _strict(
+        {
+            "kind": {"type": "keyword"},
+            "query_id": {"type": "keyword"},
+            "query_text": {"type": "keyword", "ignore_above": 1024},
+            "user": {"type": "keyword"},
+            "result_id": {"type": "keyword"},
+            "clicked_at": {"type": "date"},
+            "relevant": {"type": "boolean"},
+            "submitted_at": {"type": "date"},
+        }
+    )
 
     def store(self, body: FeedbackBody, query: dict[str, Any]) -> int:
         self.ensure()

@@ -18,7 +18,7 @@ from elasticsearch import Elasticsearch
 from search.embed import Embedder
 from search.runtime import Runtime
 from search.settings import Settings
-from tests.stack import ROOT, WorkerProcess
+from tests.stack import ROOT, WorkerProcess, ready_runtime, running_worker
 
 SHARED = Path(os.environ.get("QUARRY_SHARED_DIR", ROOT.parent / "shared"))
 
@@ -74,9 +74,7 @@ def embedder(settings: Settings) -> Embedder:
 
 @pytest.fixture(scope="session")
 def runtime(settings: Settings, es: Elasticsearch, embedder: Embedder) -> Runtime:
-    rt = Runtime(settings, embedder=embedder)
-    rt.index.ensure()
-    return rt
+    return ready_runtime(settings, embedder)
 
 
 @pytest.fixture(scope="session")
@@ -89,14 +87,7 @@ def worker(
     settings: Settings, es: Elasticsearch, redis_client: redis.Redis, log_dir: Path
 ) -> Iterator[WorkerProcess]:
     """One real Celery worker for the session (tests that kill workers start their own)."""
-    proc = WorkerProcess(settings, "session", log_dir)
     from worker.app import create_app
 
-    app = create_app(settings)
-    try:
-        app.send_task("quarry.ping").get(timeout=120)
-    except Exception as exc:
-        proc.stop()
-        raise RuntimeError(f"the Celery worker did not answer: {exc}\n{proc.log_tail()}") from exc
-    yield proc
-    proc.stop()
+    with running_worker(create_app(settings), settings, "session", log_dir) as proc:
+        yield proc

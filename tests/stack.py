@@ -1,4 +1,4 @@
-"""Helpers that start real Quarry processes (Celery workers) for tests."""
+"""Helpers that start real Quarry processes (Celery workers) for tests, and the stack they use."""
 
 from __future__ import annotations
 
@@ -7,11 +7,36 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+from celery import Celery
+
+from search.embed import Embedder
+from search.runtime import Runtime
 from search.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def module_suffix(request: pytest.FixtureRequest) -> str:
+    """A short name of the requesting test module: ``test_kendra_admin`` gives ``kendra-admin``."""
+    name: str = request.module.__name__.rsplit(".", 1)[-1]
+    return name.replace("test_", "").replace("_", "-")
+
+
+def prefixed(settings: Settings, suffix: str) -> Settings:
+    """The settings with indices, queue and locks of their own (the prefix plus ``suffix``)."""
+    return settings.model_copy(update={"index_prefix": f"{settings.index_prefix}-{suffix}"})
+
+
+def ready_runtime(settings: Settings, embedder: Embedder) -> Runtime:
+    """A runtime whose document index exists."""
+    runtime = Runtime(settings, embedder=embedder)
+    runtime.index.ensure()
+    return runtime
 
 
 def process_env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -81,6 +106,23 @@ class WorkerProcess:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+@contextmanager
+def running_worker(
+    app: Celery, settings: Settings, name: str, log_dir: Path, **env: str
+) -> Iterator[WorkerProcess]:
+    """A worker that has answered ``app``'s ping (else an error with its log), stopped after."""
+    proc = WorkerProcess(settings, name, log_dir, **env)
+    try:
+        app.send_task("quarry.ping").get(timeout=120)
+    except Exception as exc:
+        proc.stop()
+        raise RuntimeError(f"worker {name} did not answer: {exc}\n{proc.log_tail()}") from exc
+    try:
+        yield proc
+    finally:
+        proc.stop()
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.2, message: str = "condition"):  # type: ignore[no-untyped-def]

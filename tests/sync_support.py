@@ -1,8 +1,11 @@
-"""Test helpers for the sync engine: a scriptable connector and real worker settings.
+"""Test helpers for the sync engine: a scriptable connector, real worker settings, fixtures.
 
 ``ScriptedConnector`` is the filesystem connector with knobs that make a crawl slow, fail,
 hang or report per-item failures. Worker processes find it through the registry's
 ``QUARRY_EXTRA_CONNECTORS`` variable (set here for this process, passed on to workers).
+
+The fixtures (``rt``, ``app``, ``worker``, ``sources``, ``sync``) are a sync stack of the test
+module that imports them, on that module's own ``s`` settings (see ``sync_settings``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
+import pytest
+from celery import Celery
 from elasticsearch import Elasticsearch
 from pydantic import BaseModel, Field
 
@@ -21,10 +26,21 @@ from connectors.base import CrawlLimits
 from connectors.errors import SOURCE_ERROR, ConnectorError
 from connectors.filesystem import FilesystemConfig, FilesystemConnector
 from connectors.models import Checkpoint, CrawlItem, Document, Failure, SyncMode
+from search.embed import Embedder
+from search.runtime import Runtime
 from search.settings import Settings
 from search.sync.jobs import SyncService
-from search.sync.models import SyncJob
-from tests.stack import wait_until
+from search.sync.models import DataSourceSpec, SyncJob
+from search.sync.service import DataSourceService
+from tests.stack import (
+    WorkerProcess,
+    module_suffix,
+    prefixed,
+    ready_runtime,
+    running_worker,
+    wait_until,
+)
+from worker.app import create_app
 
 SCRIPTED = "scripted-fs"
 EXTRA = f"{SCRIPTED}=tests.sync_support:ScriptedConnector"
@@ -82,9 +98,8 @@ class ScriptedConnector(FilesystemConnector):
 
 def sync_settings(base: Settings, suffix: str) -> Settings:
     """The session's settings with a prefix (queue, indices, locks) of this module's own."""
-    return base.model_copy(
+    return prefixed(base, suffix).model_copy(
         update={
-            "index_prefix": f"{base.index_prefix}-{suffix}",
             "sync_heartbeat_timeout_s": 3.0,
             "sync_lock_ttl_s": 2.0,
             "bulk_batch_docs": 4,
@@ -129,6 +144,19 @@ def fs_config(root: Path, **script: object) -> dict[str, object]:
     }
 
 
+def scripted_spec(
+    name: str, root: Path, *, schedule: str | None = None, enabled: bool = True, **script: object
+) -> DataSourceSpec:
+    """A data source of the scripted connector over ``root`` (``script``: ScriptedConfig knobs)."""
+    return DataSourceSpec(
+        name=name,
+        type=SCRIPTED,
+        config=fs_config(root, **script),
+        schedule=schedule,
+        enabled=enabled,
+    )
+
+
 def indexed(es: Elasticsearch, settings: Settings, source_id: str) -> dict[str, dict[str, object]]:
     """doc_id → stored fields of every indexed document of the source."""
     es.indices.refresh(index=settings.docs_alias)
@@ -158,3 +186,33 @@ def wait_progress(sync: SyncService, job_id: str, scanned: int, timeout: float =
         return job if job.checkpoint and job.stats.scanned >= scanned else None
 
     return wait_until(far_enough, timeout, interval=0.1, message=f"job {job_id} to reach {scanned}")
+
+
+@pytest.fixture(scope="module")
+def rt(s: Settings, es: Elasticsearch, embedder: Embedder, redis_client: object) -> Runtime:
+    return ready_runtime(s, embedder)
+
+
+@pytest.fixture(scope="module")
+def app(s: Settings) -> Celery:
+    return create_app(s)
+
+
+@pytest.fixture(scope="module")
+def worker(
+    s: Settings, app: Celery, redis_client: object, log_dir: Path, request: pytest.FixtureRequest
+) -> Iterator[WorkerProcess]:
+    """One worker named after the module (``sync-jobs`` for ``test_sync_jobs``)."""
+    with running_worker(app, s, module_suffix(request), log_dir, **worker_env(s)) as proc:
+        yield proc
+
+
+@pytest.fixture(scope="module")
+def sources(rt: Runtime) -> DataSourceService:
+    return DataSourceService(rt)
+
+
+@pytest.fixture(scope="module")
+def sync(rt: Runtime, app: Celery, worker: WorkerProcess) -> SyncService:
+    """The sync service, with the module's worker running."""
+    return SyncService(rt, app)

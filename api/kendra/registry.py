@@ -9,10 +9,11 @@ in the core's own stores; only what Kendra has and Quarry does not (a create req
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-from elasticsearch import ConflictError, Elasticsearch, NotFoundError
+from elasticsearch import ConflictError, NotFoundError
+
+from api.store import SystemIndex
 
 _KEYWORD = {"type": "keyword"}
 _DATE = {"type": "date"}
@@ -29,32 +30,11 @@ _MAPPING: dict[str, Any] = {
 }
 
 
-class RecordStore:
+class RecordStore(SystemIndex):
     """Small JSON records by (kind, id); unindexed beyond the few fields above."""
 
-    def __init__(self, es: Elasticsearch, index: str) -> None:
-        self.es = es
-        self.index = index
-        self._ready = False
-        self._lock = threading.Lock()
-
-    def ensure(self) -> None:
-        if self._ready:
-            return
-        with self._lock:
-            if self._ready:
-                return
-            if not self.es.indices.exists(index=self.index):
-                try:
-                    self.es.indices.create(
-                        index=self.index,
-                        settings={"number_of_shards": 1, "auto_expand_replicas": "0-1"},
-                        mappings=_MAPPING,
-                    )
-                except Exception:
-                    if not self.es.indices.exists(index=self.index):  # lost a creation race?
-                        raise
-            self._ready = True
+    index_settings = {"number_of_shards": 1, "auto_expand_replicas": "0-1"}
+    index_mappings = _MAPPING
 
     @staticmethod
     def _doc_id(kind: str, record_id: str) -> str:

@@ -16,14 +16,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from celery import Celery
 from elasticsearch import Elasticsearch
 
 from connectors.models import GroupMembership
 from search.embed import Embedder
 from search.runtime import Runtime
 from search.settings import Settings
-from tests.stack import ROOT, WorkerProcess, process_env, wait_until
+from tests.stack import (
+    ROOT,
+    WorkerProcess,
+    prefixed,
+    process_env,
+    ready_runtime,
+    running_worker,
+    wait_until,
+)
 from worker.app import create_app
 
 pytestmark = pytest.mark.stack
@@ -31,27 +38,18 @@ pytestmark = pytest.mark.stack
 
 @pytest.fixture(scope="module")
 def s(settings: Settings) -> Settings:
-    return settings.model_copy(update={"index_prefix": f"{settings.index_prefix}-cli"})
+    return prefixed(settings, "cli")
 
 
 @pytest.fixture(scope="module")
 def rt(s: Settings, es: Elasticsearch, embedder: Embedder) -> Runtime:
-    runtime = Runtime(s, embedder=embedder)
-    runtime.index.ensure()
-    return runtime
+    return ready_runtime(s, embedder)
 
 
 @pytest.fixture(scope="module")
 def worker(s: Settings, redis_client: object, log_dir: Path) -> Iterator[WorkerProcess]:
-    proc = WorkerProcess(s, "cli", log_dir)
-    app: Celery = create_app(s)
-    try:
-        app.send_task("quarry.ping").get(timeout=120)
-    except Exception as exc:
-        proc.stop()
-        raise RuntimeError(f"worker did not answer: {exc}\n{proc.log_tail()}") from exc
-    yield proc
-    proc.stop()
+    with running_worker(create_app(s), s, "cli", log_dir) as proc:
+        yield proc
 
 
 class Cli:

@@ -14,7 +14,7 @@ from elasticsearch import Elasticsearch
 
 from search.settings import Settings
 from tests.integration.test_cli import Cli
-from tests.stack import ROOT, WorkerProcess
+from tests.stack import ROOT, WorkerProcess, prefixed, running_worker
 from worker.app import create_app
 
 pytestmark = pytest.mark.stack
@@ -22,19 +22,13 @@ pytestmark = pytest.mark.stack
 
 @pytest.fixture(scope="module")
 def s(settings: Settings, es: Elasticsearch) -> Settings:
-    return settings.model_copy(update={"index_prefix": f"{settings.index_prefix}-demo"})
+    return prefixed(settings, "demo")
 
 
 @pytest.fixture(scope="module")
 def worker(s: Settings, redis_client: object, log_dir: Path) -> Iterator[WorkerProcess]:
-    proc = WorkerProcess(s, "cli-demo", log_dir)
-    try:
-        create_app(s).send_task("quarry.ping").get(timeout=120)
-    except Exception as exc:
-        proc.stop()
-        raise RuntimeError(f"worker did not answer: {exc}\n{proc.log_tail()}") from exc
-    yield proc
-    proc.stop()
+    with running_worker(create_app(s), s, "cli-demo", log_dir) as proc:
+        yield proc
 
 
 @pytest.fixture(scope="module")

@@ -38,7 +38,14 @@ from search.embed import Embedder
 from search.runtime import Runtime
 from search.settings import Settings
 from tests.integration.alfresco_fixtures import simulator
-from tests.stack import WorkerProcess, wait_until
+from tests.stack import (
+    WorkerProcess,
+    module_suffix,
+    prefixed,
+    ready_runtime,
+    running_worker,
+    wait_until,
+)
 from worker.app import create_app as create_celery
 
 KEY_ID = "AKIAQUARRYKENDRA0001"
@@ -136,15 +143,12 @@ def kendra_env() -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="module")
 def kendra_settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
     """Indices, queue and locks of this module's own (each test module runs its own Quarry)."""
-    suffix = request.module.__name__.rsplit(".", 1)[-1].replace("test_", "").replace("_", "-")
-    return settings.model_copy(update={"index_prefix": f"{settings.index_prefix}-{suffix}"})
+    return prefixed(settings, module_suffix(request))
 
 
 @pytest.fixture(scope="module")
 def kendra_runtime(kendra_settings: Settings, es: Elasticsearch, embedder: Embedder) -> Runtime:
-    runtime = Runtime(kendra_settings, embedder=embedder)
-    runtime.index.ensure()
-    return runtime
+    return ready_runtime(kendra_settings, embedder)
 
 
 @pytest.fixture(scope="module")
@@ -157,15 +161,9 @@ def kendra_sim() -> Iterator[SimulatorHandle]:
 def kendra_worker(
     kendra_settings: Settings, kendra_env: dict[str, str], redis_client: object, log_dir: Path
 ) -> Iterator[WorkerProcess]:
-    proc = WorkerProcess(kendra_settings, "kendra", log_dir, **kendra_env)
     app: Celery = create_celery(kendra_settings)
-    try:
-        app.send_task("quarry.ping").get(timeout=120)
-    except Exception as exc:
-        proc.stop()
-        raise RuntimeError(f"worker did not answer: {exc}\n{proc.log_tail()}") from exc
-    yield proc
-    proc.stop()
+    with running_worker(app, kendra_settings, "kendra", log_dir, **kendra_env) as proc:
+        yield proc
 
 
 @pytest.fixture(scope="module")

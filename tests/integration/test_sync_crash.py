@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,13 +17,15 @@ from search.embed import Embedder
 from search.runtime import Runtime
 from search.settings import Settings
 from search.sync.locks import run_lock
-from search.sync.models import DataSourceSpec, JobStatus, SyncJob
+from search.sync.models import JobStatus, SyncJob
 from search.sync.service import DataSourceService, SweepReport, SyncService
 from tests.stack import WorkerProcess, wait_until
 from tests.sync_support import (
-    SCRIPTED,
-    fs_config,
+    app,
     indexed,
+    rt,
+    scripted_spec,
+    sources,
     sync_settings,
     text_for,
     wait_done,
@@ -30,8 +33,10 @@ from tests.sync_support import (
     worker_env,
     write_files,
 )
-from worker.app import create_app
 from worker.scheduler import Scheduler
+
+# The module's sync stack: fixtures of tests.sync_support, named here for pytest to use.
+__all__ = ["app", "rt", "sources"]
 
 
 @pytest.fixture(scope="module")
@@ -42,29 +47,9 @@ def s(settings: Settings) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def rt(s: Settings, es: Elasticsearch, embedder: Embedder, redis_client: object) -> Runtime:
-    runtime = Runtime(s, embedder=embedder)
-    runtime.index.ensure()
-    return runtime
-
-
-@pytest.fixture(scope="module")
-def app(s: Settings) -> Celery:
-    return create_app(s)
-
-
-@pytest.fixture(scope="module")
-def sources(rt: Runtime) -> DataSourceService:
-    return DataSourceService(rt)
-
-
-@pytest.fixture(scope="module")
 def sync(rt: Runtime, app: Celery) -> SyncService:
+    """The sync service; each test starts (and kills) workers of its own."""
     return SyncService(rt, app)
-
-
-def _workers(s: Settings, log_dir: Path, *names: str) -> dict[str, WorkerProcess]:
-    return {name: WorkerProcess(s, name, log_dir, **worker_env(s)) for name in names}
 
 
 def _workers_up(app: Celery, names: Iterable[str]) -> None:
@@ -77,16 +62,34 @@ def _workers_up(app: Celery, names: Iterable[str]) -> None:
     wait_until(answered, 120, message=f"workers {sorted(names)} to answer")
 
 
+@contextmanager
+def _workers(
+    app: Celery, s: Settings, log_dir: Path, *names: str
+) -> Iterator[dict[str, WorkerProcess]]:
+    """These workers, once they answer a ping; stopped after."""
+    workers = {name: WorkerProcess(s, name, log_dir, **worker_env(s)) for name in names}
+    try:
+        _workers_up(app, names)
+        yield workers
+    finally:
+        for worker in workers.values():
+            worker.stop()
+
+
+def _started_on(
+    sync: SyncService, source_id: str, workers: dict[str, WorkerProcess]
+) -> tuple[SyncJob, str, str]:
+    """A full sync started and 12 items in: (the job, its worker's name, the other worker's)."""
+    job = sync.start(source_id, SyncMode.FULL)
+    victim, survivor = _victim(wait_progress(sync, job.id, 12), workers)
+    return job, victim, survivor
+
+
 def _victim(job: SyncJob, workers: dict[str, WorkerProcess]) -> tuple[str, str]:
     """(the name of the worker running the job, the other one's)."""
     assert job.worker
     a, b = workers
     return (a, b) if job.worker.startswith(f"{a}@") else (b, a)
-
-
-def _stop(workers: dict[str, WorkerProcess]) -> None:
-    for worker in workers.values():
-        worker.stop()
 
 
 def _lock_expired(s: Settings, source_id: str) -> None:
@@ -114,14 +117,9 @@ def test_duplicate_delivery_is_dropped_under_a_live_owner_and_resumes_a_dead_one
     tmp_path: Path,
 ) -> None:
     names = write_files(tmp_path, 60)
-    sources.create(
-        DataSourceSpec(name="crashy", type=SCRIPTED, config=fs_config(tmp_path, delay_s=0.2))
-    )
-    workers = _workers(s, log_dir, "crash-a", "crash-b")
-    try:
-        _workers_up(app, workers)
-        job = sync.start("crashy", SyncMode.FULL)
-        victim, survivor = _victim(wait_progress(sync, job.id, 12), workers)
+    sources.create(scripted_spec("crashy", tmp_path, delay_s=0.2))
+    with _workers(app, s, log_dir, "crash-a", "crash-b") as workers:
+        job, victim, survivor = _started_on(sync, "crashy", workers)
         # A second delivery while the run lives (what a broker redelivery does) waits until
         # the lock would expire, finds it renewed, and is dropped instead of retried forever.
         live = app.send_task("quarry.sync", args=[job.id])
@@ -142,8 +140,6 @@ def test_duplicate_delivery_is_dropped_under_a_live_owner_and_resumes_a_dead_one
         # A delivery for a finished job is a no-op.
         late = app.send_task("quarry.sync", args=[job.id])
         assert late.get(timeout=30) == {"job_id": job.id, "status": "skipped", "attempts": 2}
-    finally:
-        _stop(workers)
     _assert_index_matches_source(es, s, "crashy", names, job.id)
 
 
@@ -157,14 +153,9 @@ def test_sweep_resumes_a_sigkilled_workers_job_on_another_worker(
     tmp_path: Path,
 ) -> None:
     names = write_files(tmp_path, 40)
-    sources.create(
-        DataSourceSpec(name="swept", type=SCRIPTED, config=fs_config(tmp_path, delay_s=0.1))
-    )
-    workers = _workers(s, log_dir, "sweep-a", "sweep-b")
-    try:
-        _workers_up(app, workers)
-        job = sync.start("swept", SyncMode.FULL)
-        victim, survivor = _victim(wait_progress(sync, job.id, 12), workers)
+    sources.create(scripted_spec("swept", tmp_path, delay_s=0.1))
+    with _workers(app, s, log_dir, "sweep-a", "sweep-b") as workers:
+        job, victim, survivor = _started_on(sync, "swept", workers)
         workers[victim].kill()  # as a crash would: nothing requeues the task for an hour
         _lock_expired(s, "swept")
         assert sync.sweep(datetime.now(UTC)).resumed == []  # its heartbeat is still fresh
@@ -189,8 +180,6 @@ def test_sweep_resumes_a_sigkilled_workers_job_on_another_worker(
         assert done.attempts == 2 and done.resumes == 1 and done.resumed_at is not None
         assert done.worker and done.worker.startswith(f"{survivor}@")
         assert done.stats.scanned == 40 and done.stats.added + done.stats.unchanged == 40
-    finally:
-        _stop(workers)
     _assert_index_matches_source(es, s, "swept", names, job.id)
 
 
@@ -207,13 +196,7 @@ def test_sweep_fails_a_job_loudly_once_its_workers_died_max_attempts_times(
     sync = SyncService(rt, app)
     scheduler = Scheduler(rt, app)
     write_files(tmp_path, 6)
-    sources.create(
-        DataSourceSpec(
-            name="doomed",
-            type=SCRIPTED,
-            config=fs_config(tmp_path, hang_after=1, hang_s=60, checkpoint_every=1),
-        )
-    )
+    sources.create(scripted_spec("doomed", tmp_path, hang_after=1, hang_s=60, checkpoint_every=1))
     # Each attempt indexes one file, then hangs; its worker is killed before its own
     # watchdog (60 s here) would fail the job.
     env = worker_env(limited, QUARRY_SYNC_HEARTBEAT_TIMEOUT_S="60")

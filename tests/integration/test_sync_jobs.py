@@ -3,34 +3,35 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from celery import Celery
 from elasticsearch import Elasticsearch
 
 from connectors.models import SyncMode
-from search.embed import Embedder
 from search.errors import BadRequest, Conflict, NotFound
 from search.runtime import Runtime
 from search.settings import Settings
 from search.sync.datasources import InvalidConfig
 from search.sync.models import DataSourceSpec, JobStatus
 from search.sync.service import DataSourceService, SyncService
-from tests.stack import WorkerProcess
 from tests.sync_support import (
-    SCRIPTED,
-    fs_config,
+    app,
     indexed,
+    rt,
+    scripted_spec,
+    sources,
+    sync,
     sync_settings,
     text_for,
     wait_done,
     wait_progress,
-    worker_env,
+    worker,
     write_files,
 )
-from worker.app import create_app
+
+# The module's sync stack: fixtures of tests.sync_support, named here for pytest to use.
+__all__ = ["app", "rt", "sources", "sync", "worker"]
 
 
 @pytest.fixture(scope="module")
@@ -38,44 +39,8 @@ def s(settings: Settings) -> Settings:
     return sync_settings(settings, "sj")
 
 
-@pytest.fixture(scope="module")
-def rt(s: Settings, es: Elasticsearch, embedder: Embedder) -> Runtime:
-    runtime = Runtime(s, embedder=embedder)
-    runtime.index.ensure()
-    return runtime
-
-
-@pytest.fixture(scope="module")
-def app(s: Settings) -> Celery:
-    return create_app(s)
-
-
-@pytest.fixture(scope="module")
-def worker(
-    s: Settings, app: Celery, redis_client: object, log_dir: Path
-) -> Iterator[WorkerProcess]:
-    proc = WorkerProcess(s, "sync-jobs", log_dir, **worker_env(s))
-    try:
-        app.send_task("quarry.ping").get(timeout=120)
-    except Exception as exc:
-        proc.stop()
-        raise RuntimeError(f"worker did not answer: {exc}\n{proc.log_tail()}") from exc
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture(scope="module")
-def sources(rt: Runtime) -> DataSourceService:
-    return DataSourceService(rt)
-
-
-@pytest.fixture(scope="module")
-def sync(rt: Runtime, app: Celery, worker: WorkerProcess) -> SyncService:
-    return SyncService(rt, app)
-
-
 def _source(sources: DataSourceService, name: str, root: Path, **script: object) -> str:
-    sources.create(DataSourceSpec(name=name, type=SCRIPTED, config=fs_config(root, **script)))
+    sources.create(scripted_spec(name, root, **script))
     return name
 
 
@@ -218,7 +183,7 @@ def test_concurrent_starts_are_refused(
     with pytest.raises(Conflict):
         sources.delete(ds)
     with pytest.raises(Conflict):  # its config cannot change under a running job
-        sources.update(ds, DataSourceSpec(name=ds, type=SCRIPTED, config=fs_config(tmp_path)))
+        sources.update(ds, scripted_spec(ds, tmp_path))
     with pytest.raises(Conflict):
         sync.start(ds, SyncMode.INCREMENTAL)
     assert wait_done(sync, started[0]).status == JobStatus.SUCCEEDED
@@ -256,9 +221,7 @@ def test_connector_failure_fails_the_job_and_leaves_the_index_intact(
     assert ok.errors[0].id == f"{ds}:{names[1]}" and "simulated read error" in ok.errors[0].reason
     before = indexed(es, s, ds)
     (tmp_path / names[5]).unlink()
-    sources.update(
-        ds, DataSourceSpec(name=ds, type=SCRIPTED, config=fs_config(tmp_path, fail_after=2))
-    )
+    sources.update(ds, scripted_spec(ds, tmp_path, fail_after=2))
     failed = wait_done(sync, sync.start(ds, SyncMode.FULL).id)
     assert failed.status == JobStatus.FAILED
     assert failed.error and "simulated outage" in failed.error
@@ -277,5 +240,5 @@ def test_watchdog_fails_a_job_that_makes_no_progress(
     assert job.checkpoint is not None and job.checkpoint["pass"]["cursor"] == "doc-003.txt"
     assert job.stats.added >= 4
     # The abandoned crawl never writes again: a new job of the source can start and run.
-    sources.update(ds, DataSourceSpec(name=ds, type=SCRIPTED, config=fs_config(tmp_path)))
+    sources.update(ds, scripted_spec(ds, tmp_path))
     assert wait_done(sync, sync.start(ds, SyncMode.FULL).id).status == JobStatus.SUCCEEDED

@@ -3,72 +3,37 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from celery import Celery
-from elasticsearch import Elasticsearch
 
 from connectors.models import SyncMode
-from search.embed import Embedder
 from search.runtime import Runtime
 from search.settings import Settings
-from search.sync.models import DataSourceSpec, JobStatus
+from search.sync.models import JobStatus
 from search.sync.service import DataSourceService, SyncService
-from tests.stack import WorkerProcess
 from tests.sync_support import (
-    SCRIPTED,
-    fs_config,
+    app,
+    rt,
+    scripted_spec,
+    sources,
+    sync,
     sync_settings,
     wait_done,
-    worker_env,
+    worker,
     write_files,
 )
-from worker.app import create_app
 from worker.scheduler import Scheduler, TickReport, due_at
+
+# The module's sync stack: fixtures of tests.sync_support, named here for pytest to use.
+__all__ = ["app", "rt", "sources", "sync", "worker"]
 
 
 @pytest.fixture(scope="module")
 def s(settings: Settings) -> Settings:
     return sync_settings(settings, "ss")
-
-
-@pytest.fixture(scope="module")
-def rt(s: Settings, es: Elasticsearch, embedder: Embedder) -> Runtime:
-    runtime = Runtime(s, embedder=embedder)
-    runtime.index.ensure()
-    return runtime
-
-
-@pytest.fixture(scope="module")
-def app(s: Settings) -> Celery:
-    return create_app(s)
-
-
-@pytest.fixture(scope="module")
-def worker(
-    s: Settings, app: Celery, redis_client: object, log_dir: Path
-) -> Iterator[WorkerProcess]:
-    proc = WorkerProcess(s, "sync-schedule", log_dir, **worker_env(s))
-    try:
-        app.send_task("quarry.ping").get(timeout=120)
-    except Exception as exc:
-        proc.stop()
-        raise RuntimeError(f"worker did not answer: {exc}\n{proc.log_tail()}") from exc
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture(scope="module")
-def sources(rt: Runtime) -> DataSourceService:
-    return DataSourceService(rt)
-
-
-@pytest.fixture(scope="module")
-def sync(rt: Runtime, app: Celery, worker: WorkerProcess) -> SyncService:
-    return SyncService(rt, app)
 
 
 def _started(report: TickReport, source_id: str) -> list[str]:
@@ -79,11 +44,7 @@ def test_due_schedule_runs_a_job_on_a_worker_once_per_firing(
     rt: Runtime, app: Celery, sources: DataSourceService, sync: SyncService, tmp_path: Path
 ) -> None:
     write_files(tmp_path, 5)
-    ds = sources.create(
-        DataSourceSpec(
-            name="nightly", type=SCRIPTED, config=fs_config(tmp_path), schedule="*/10 * * * *"
-        )
-    )
+    ds = sources.create(scripted_spec("nightly", tmp_path, schedule="*/10 * * * *"))
     scheduler = Scheduler(rt, app)
     first = due_at("*/10 * * * *", ds.created_at)
     assert _started(scheduler.run_once(first - timedelta(seconds=1)), "nightly") == []
@@ -110,14 +71,7 @@ def test_schedule_skips_while_a_job_runs_and_follows_changes_without_restart(
     rt: Runtime, app: Celery, sources: DataSourceService, sync: SyncService, tmp_path: Path
 ) -> None:
     write_files(tmp_path, 10)
-    ds = sources.create(
-        DataSourceSpec(
-            name="hourly",
-            type=SCRIPTED,
-            config=fs_config(tmp_path, delay_s=0.2),
-            schedule="0 * * * *",
-        )
-    )
+    ds = sources.create(scripted_spec("hourly", tmp_path, schedule="0 * * * *", delay_s=0.2))
     scheduler = Scheduler(rt, app)
     manual = sync.start("hourly", SyncMode.FULL)
     due = due_at("0 * * * *", ds.created_at) + timedelta(seconds=1)
@@ -131,18 +85,12 @@ def test_schedule_skips_while_a_job_runs_and_follows_changes_without_restart(
     # Edits apply on the next tick: no schedule, nothing fires, even days later.
     sources.update(
         "hourly",
-        DataSourceSpec(name="hourly", type=SCRIPTED, config=fs_config(tmp_path, delay_s=0.2)),
+        scripted_spec("hourly", tmp_path, delay_s=0.2),
     )
     assert _started(scheduler.run_once(due + timedelta(days=2)), "hourly") == []
     sources.update(
         "hourly",
-        DataSourceSpec(
-            name="hourly",
-            type=SCRIPTED,
-            enabled=False,
-            config=fs_config(tmp_path),
-            schedule="* * * * *",
-        ),
+        scripted_spec("hourly", tmp_path, schedule="* * * * *", enabled=False),
     )
     assert _started(scheduler.run_once(due + timedelta(days=3)), "hourly") == []
     sources.delete("hourly")
@@ -152,11 +100,7 @@ def test_two_schedulers_never_double_fire(
     rt: Runtime, app: Celery, sources: DataSourceService, sync: SyncService, tmp_path: Path
 ) -> None:
     write_files(tmp_path, 3)
-    ds = sources.create(
-        DataSourceSpec(
-            name="twice", type=SCRIPTED, config=fs_config(tmp_path), schedule="*/5 * * * *"
-        )
-    )
+    ds = sources.create(scripted_spec("twice", tmp_path, schedule="*/5 * * * *"))
     now = due_at("*/5 * * * *", ds.created_at) + timedelta(seconds=2)
     barrier = threading.Barrier(4)
     reports: list[TickReport] = []
