@@ -40,19 +40,29 @@ class IdentityStore:
                             "group": {"type": "keyword"},
                             "users": {"type": "keyword"},
                             "groups": {"type": "keyword"},
+                            "sync_job": {"type": "keyword"},
                         },
                     },
                 )
             except Exception:
                 if not self.es.indices.exists(index=self.index):
                     raise
+        else:  # indices made before memberships carried the job that last saw them
+            self.es.indices.put_mapping(
+                index=self.index, properties={"sync_job": {"type": "keyword"}}
+            )
         self._ensured = True
 
     @staticmethod
     def _id(data_source_id: str, group: str) -> str:
         return f"{data_source_id}\x1f{group}"
 
-    def put_memberships(self, data_source_id: str, memberships: Sequence[GroupMembership]) -> None:
+    def put_memberships(
+        self,
+        data_source_id: str,
+        memberships: Sequence[GroupMembership],
+        job_id: str | None = None,
+    ) -> None:
         self.ensure()
         ops: list[dict[str, Any]] = []
         for m in memberships:
@@ -63,6 +73,7 @@ class IdentityStore:
                     "group": m.group,
                     "users": sorted(set(m.users)),
                     "groups": sorted(set(m.groups)),
+                    "sync_job": job_id,
                 }
             )
         if ops:
@@ -87,6 +98,27 @@ class IdentityStore:
         except NotFoundError:
             return False
         return True
+
+    def delete_stale(self, data_source_id: str, job_id: str) -> int:
+        """After a complete full sync, forget the groups it no longer saw.
+
+        A group deleted at the source must stop granting its former members anything. Records
+        put through the API (no sync job) are the administrator's and are kept.
+        """
+        from search.sync.purge import delete_matching
+
+        self.ensure()
+        query = {
+            "bool": {
+                "filter": [
+                    {"term": {"data_source_id": data_source_id}},
+                    {"exists": {"field": "sync_job"}},
+                ],
+                "must_not": [{"term": {"sync_job": job_id}}],
+            }
+        }
+        deleted, _ = delete_matching(self.es, self.index, query)
+        return deleted
 
     def delete_source(self, data_source_id: str) -> None:
         from search.sync.purge import delete_matching  # no _delete_by_query on minimal nodes

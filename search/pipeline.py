@@ -97,7 +97,7 @@ class Pipeline:
         if memberships:
             if self.identities is None:
                 raise RuntimeError("group memberships need an identity store")
-            self.identities.put_memberships(data_source_id, memberships)
+            self.identities.put_memberships(data_source_id, memberships, job_id)
             stats.groups += len(memberships)
         if docs:
             self._write_documents(data_source_id, docs, job_id, stats)

@@ -248,6 +248,16 @@ class Crawl:
             "doc_id",
             MAX_FAILURE_SAMPLES,
         )
+        groups = self.runtime.identities.delete_stale(self.job.data_source_id, self.job.id)
+        if groups:
+            log.info(
+                "forgot groups missing from a complete enumeration",
+                extra={
+                    "job_id": self.job.id,
+                    "data_source_id": self.job.data_source_id,
+                    "groups": groups,
+                },
+            )
         if deleted:
             self.progress.add_swept(sample, deleted)
             log.info(
