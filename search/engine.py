@@ -20,12 +20,10 @@ from acl import Principal
 from search.embed import Embedder
 from search.errors import BadRequest
 from search.filters import acl_filter, to_query
-from search.mapping import RESERVED_ATTRIBUTES, field_for
+from search.mapping import field_for
 from search.query import (
-    Excerpt,
     FacetResult,
     FacetValue,
-    Highlight,
     Passage,
     QueryRequest,
     QueryResponse,
@@ -35,27 +33,22 @@ from search.query import (
     RetrieveResponse,
     SortOrder,
 )
+from search.results import (
+    POST,
+    PRE,
+    RESULT_SOURCE,
+    attributes,
+    best_passage,
+    cosine,
+    excerpt,
+    limit_words,
+)
 
 log = logging.getLogger(__name__)
 
 _EMBED_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="quarry-embed")
 
-PRE, POST = "\ue000", "\ue001"
-EXCERPT_CHARS = 300
 RRF_K = 60
-_RESULT_SOURCE = [
-    "doc_id",
-    "title",
-    "source_uri",
-    "data_source_id",
-    "created_at",
-    "last_updated_at",
-    "authors",
-    "category",
-    "file_type",
-    "language_code",
-    "attr",
-]
 
 
 @dataclass(frozen=True)
@@ -244,8 +237,8 @@ class SearchEngine:
             c.fused += 1.0 / (RRF_K + rank)
         for rank, hit in enumerate(dense.get("hits", {}).get("hits", []), start=1):
             c = candidates.setdefault(hit["_id"], _Candidate(hit["_id"]))
-            c.dense, c.dense_rank = _cosine(hit["_score"]), rank
-            c.passage_index = _best_passage(hit)
+            c.dense, c.dense_rank = cosine(hit["_score"]), rank
+            c.passage_index = best_passage(hit)
             c.fused += 1.0 / (RRF_K + rank)
         for c in candidates.values():
             c.final = c.fused
@@ -272,8 +265,8 @@ class SearchEngine:
             ).body
             for hit in response["hits"]["hits"]:
                 c = candidates[hit["_id"]]
-                c.dense = _cosine(hit["_score"])
-                c.passage_index = _best_passage(hit)
+                c.dense = cosine(hit["_score"])
+                c.passage_index = best_passage(hit)
         lex = [c.lexical for c in top if c.lexical is not None]
         lo, hi = (min(lex), max(lex)) if lex else (0.0, 1.0)
         w = self.params.lexical_weight
@@ -357,7 +350,7 @@ class SearchEngine:
                 }
             },
             size=len(ids),
-            source={"includes": [*_RESULT_SOURCE, "passages.text", "passages.index"]},
+            source={"includes": [*RESULT_SOURCE, "passages.text", "passages.index"]},
         ).body
         by_id = {h["_id"]: h for h in response["hits"]["hits"]}
         items: list[ResultItem] = []
@@ -366,15 +359,15 @@ class SearchEngine:
             if hit is None:  # deleted between the stages
                 continue
             src = hit["_source"]
-            excerpt, passage_index = _excerpt(hit, c.passage_index)
+            shown, passage_index = excerpt(hit, c.passage_index)
             items.append(
                 ResultItem(
                     id=src["doc_id"],
                     title=src.get("title") or "",
                     uri=src.get("source_uri"),
-                    excerpt=excerpt,
+                    excerpt=shown,
                     score=round(c.final if c.final else (c.lexical or 0.0), 6),
-                    attributes=_attributes(src),
+                    attributes=attributes(src),
                     data_source_id=src.get("data_source_id"),
                     passage_index=passage_index,
                 )
@@ -464,94 +457,13 @@ class SearchEngine:
                 p = inner["_source"]
                 passages.append(
                     Passage(
-                        text=_limit_words(p.get("text", ""), 200),
+                        text=limit_words(p.get("text", ""), 200),
                         document_id=src["doc_id"],
                         title=src.get("title") or "",
                         uri=src.get("source_uri"),
-                        score=round(_cosine(inner["_score"]), 6),
+                        score=round(cosine(inner["_score"]), 6),
                         passage_index=p.get("index", 0),
                     )
                 )
         passages.sort(key=lambda p: -p.score)
         return RetrieveResponse(query_id=uuid.uuid4().hex, passages=passages[:size])
-
-
-def _cosine(score: float) -> float:
-    # Elasticsearch reports dot_product similarity on unit vectors as (1 + cos) / 2.
-    return 2.0 * float(score) - 1.0
-
-
-def _best_passage(hit: dict[str, Any]) -> int | None:
-    inner = hit.get("inner_hits", {}).get("passages", {}).get("hits", {}).get("hits", [])
-    if not inner:
-        return None
-    nested = inner[0].get("_nested", {})
-    offset = nested.get("offset")
-    return int(offset) if offset is not None else None
-
-
-def _limit_words(text: str, words: int) -> str:
-    parts = text.split()
-    return text if len(parts) <= words else " ".join(parts[:words])
-
-
-def _attributes(src: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, field in RESERVED_ATTRIBUTES.items():
-        if "." in field or field == "doc_id":
-            continue
-        if src.get(field) not in (None, [], ""):
-            out[name] = src[field]
-    for key, value in (src.get("attr") or {}).items():
-        out[key] = value
-    return out
-
-
-def _excerpt(hit: dict[str, Any], dense_passage: int | None) -> tuple[Excerpt, int | None]:
-    """The best lexical passage with its highlights, else the best dense passage, trimmed."""
-    inner = hit.get("inner_hits", {}).get("passages", {}).get("hits", {}).get("hits", [])
-    if inner and inner[0].get("highlight", {}).get("passages.text"):
-        marked = inner[0]["highlight"]["passages.text"][0]
-        index = inner[0]["_nested"]["offset"]
-        return _trim(*_strip_marks(marked)), index
-    passages = hit["_source"].get("passages") or []
-    index = dense_passage if dense_passage is not None and dense_passage < len(passages) else 0
-    if not passages:
-        return Excerpt(text=""), None
-    return _trim(passages[index].get("text", ""), []), index
-
-
-def _strip_marks(marked: str) -> tuple[str, list[Highlight]]:
-    out: list[str] = []
-    highlights: list[Highlight] = []
-    begin = 0
-    length = 0
-    for ch in marked:
-        if ch == PRE:
-            begin = length
-        elif ch == POST:
-            highlights.append(Highlight(begin=begin, end=length))
-        else:
-            out.append(ch)
-            length += 1
-    return "".join(out), highlights
-
-
-def _trim(text: str, highlights: list[Highlight]) -> Excerpt:
-    if len(text) <= EXCERPT_CHARS:
-        return Excerpt(text=text, highlights=highlights)
-    first = highlights[0].begin if highlights else 0
-    start = max(0, first - 60)
-    if start:
-        space = text.find(" ", start)
-        start = space + 1 if 0 <= space < first else start
-    stop = min(len(text), start + EXCERPT_CHARS)
-    if stop < len(text):
-        space = text.rfind(" ", start, stop)
-        stop = space if space > start else stop
-    kept = [
-        Highlight(begin=h.begin - start, end=h.end - start)
-        for h in highlights
-        if h.begin >= start and h.end <= stop
-    ]
-    return Excerpt(text=text[start:stop], highlights=kept)

@@ -1,0 +1,109 @@
+"""Turning Elasticsearch hits into results: attributes, excerpts and highlight offsets.
+
+Highlights come back from Elasticsearch wrapped in private-use characters (never found in
+indexed text), which are stripped here into (begin, end) offsets into the excerpt's text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from search.mapping import RESERVED_ATTRIBUTES
+from search.query import Excerpt, Highlight
+
+PRE, POST = "\ue000", "\ue001"
+EXCERPT_CHARS = 300
+RESULT_SOURCE = [
+    "doc_id",
+    "title",
+    "source_uri",
+    "data_source_id",
+    "created_at",
+    "last_updated_at",
+    "authors",
+    "category",
+    "file_type",
+    "language_code",
+    "attr",
+]
+
+
+def cosine(score: float) -> float:
+    # Elasticsearch reports dot_product similarity on unit vectors as (1 + cos) / 2.
+    return 2.0 * float(score) - 1.0
+
+
+def best_passage(hit: dict[str, Any]) -> int | None:
+    inner = hit.get("inner_hits", {}).get("passages", {}).get("hits", {}).get("hits", [])
+    if not inner:
+        return None
+    nested = inner[0].get("_nested", {})
+    offset = nested.get("offset")
+    return int(offset) if offset is not None else None
+
+
+def limit_words(text: str, words: int) -> str:
+    parts = text.split()
+    return text if len(parts) <= words else " ".join(parts[:words])
+
+
+def attributes(src: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, field in RESERVED_ATTRIBUTES.items():
+        if "." in field or field == "doc_id":
+            continue
+        if src.get(field) not in (None, [], ""):
+            out[name] = src[field]
+    for key, value in (src.get("attr") or {}).items():
+        out[key] = value
+    return out
+
+
+def excerpt(hit: dict[str, Any], dense_passage: int | None) -> tuple[Excerpt, int | None]:
+    """The best lexical passage with its highlights, else the best dense passage, trimmed."""
+    inner = hit.get("inner_hits", {}).get("passages", {}).get("hits", {}).get("hits", [])
+    if inner and inner[0].get("highlight", {}).get("passages.text"):
+        marked = inner[0]["highlight"]["passages.text"][0]
+        index = inner[0]["_nested"]["offset"]
+        return trim(*strip_marks(marked)), index
+    passages = hit["_source"].get("passages") or []
+    index = dense_passage if dense_passage is not None and dense_passage < len(passages) else 0
+    if not passages:
+        return Excerpt(text=""), None
+    return trim(passages[index].get("text", ""), []), index
+
+
+def strip_marks(marked: str) -> tuple[str, list[Highlight]]:
+    out: list[str] = []
+    highlights: list[Highlight] = []
+    begin = 0
+    length = 0
+    for ch in marked:
+        if ch == PRE:
+            begin = length
+        elif ch == POST:
+            highlights.append(Highlight(begin=begin, end=length))
+        else:
+            out.append(ch)
+            length += 1
+    return "".join(out), highlights
+
+
+def trim(text: str, highlights: list[Highlight]) -> Excerpt:
+    if len(text) <= EXCERPT_CHARS:
+        return Excerpt(text=text, highlights=highlights)
+    first = highlights[0].begin if highlights else 0
+    start = max(0, first - 60)
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < first else start
+    stop = min(len(text), start + EXCERPT_CHARS)
+    if stop < len(text):
+        space = text.rfind(" ", start, stop)
+        stop = space if space > start else stop
+    kept = [
+        Highlight(begin=h.begin - start, end=h.end - start)
+        for h in highlights
+        if h.begin >= start and h.end <= stop
+    ]
+    return Excerpt(text=text[start:stop], highlights=kept)
