@@ -665,7 +665,7 @@ def test_pptx_slides_in_presentation_order():
 
 @pytest.mark.parametrize("build", [make_docx, make_xlsx, make_pptx])
 def test_zip_bomb_is_refused(build, monkeypatch):
-    monkeypatch.setattr("search.extract._MAX_UNZIPPED_BYTES", 1024)
+    monkeypatch.setattr("search.extract.office._MAX_UNZIPPED_BYTES", 1024)
     result = run(build())
     assert result.text == ""
     assert result.metadata_only_reason is not None
