@@ -76,11 +76,13 @@ class FilesystemConnector:
         baseline: dict[str, list[int]] = state["files"]
         run: dict[str, Any] = state["pass"]
         seen: dict[str, list[int]] = run["seen"]
-        incomplete = False
+        # A resumed pass stays incomplete if an earlier attempt could not list a folder: the
+        # files it missed sort before the cursor, so this attempt would not see them either.
+        incomplete = bool(run.get("incomplete"))
         since_checkpoint = 0
         paths, walk_errors = self._enumerate()
         for rel, reason in walk_errors:
-            incomplete = True
+            incomplete = run["incomplete"] = True
             yield Failure(id=self._doc_id(rel), reason=reason)
         for rel in paths:
             if run["cursor"] is not None and rel <= run["cursor"]:

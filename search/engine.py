@@ -414,8 +414,22 @@ class SearchEngine:
         corrected = self._suggestion(text, suggest)
         if corrected is None:
             return None
-        found = self.es.count(index=self.alias, query=self._lexical_query(corrected, filters))
-        return corrected if found.body["count"] > 0 else None
+        # Each corrected word is checked on its own: the whole corrected query can find a
+        # readable document through one word while another came from hidden documents only.
+        words, replacements = text.split(), corrected.split()
+        if len(words) != len(replacements):
+            return None
+        kept: list[str] = []
+        changed = False
+        for original, word in zip(words, replacements, strict=True):
+            if word != original:
+                found = self.es.count(index=self.alias, query=self._lexical_query(word, filters))
+                if found.body["count"] > 0:
+                    kept.append(word)
+                    changed = True
+                    continue
+            kept.append(original)
+        return " ".join(kept) if changed else None
 
     @staticmethod
     def _suggestion(text: str, suggest: dict[str, Any]) -> str | None:

@@ -99,7 +99,7 @@ class IdentityStore:
             return False
         return True
 
-    def delete_stale(self, data_source_id: str, job_id: str) -> int:
+    def delete_stale(self, data_source_id: str, job_id: str, keep: Sequence[str] = ()) -> int:
         """After a complete full sync, forget the groups it no longer saw.
 
         A group deleted at the source must stop granting its former members anything. Records
@@ -114,7 +114,10 @@ class IdentityStore:
                     {"term": {"data_source_id": data_source_id}},
                     {"exists": {"field": "sync_job"}},
                 ],
-                "must_not": [{"term": {"sync_job": job_id}}],
+                "must_not": [
+                    {"term": {"sync_job": job_id}},
+                    *([{"terms": {"group": list(keep)[:10_000]}}] if keep else []),
+                ],
             }
         }
         deleted, _ = delete_matching(self.es, self.index, query)

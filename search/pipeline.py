@@ -20,7 +20,7 @@ from search.chunk import split_passages
 from search.embed import Embedder
 from search.extract import extract
 from search.identity import IdentityStore
-from search.writer import IndexWriter
+from search.writer import IndexWriter, es_id
 
 log = logging.getLogger(__name__)
 
@@ -104,9 +104,12 @@ class Pipeline:
         deletions = [i.id for i in items if isinstance(i, Deletion)]
         if deletions:
             result = self.writer.delete(deletions)
-            stats.deleted.extend(deletions)
-            for doc_id, reason in result.failed.items():
-                stats.failed[doc_id] = f"delete failed: {reason}"
+            for doc_id in dict.fromkeys(deletions):
+                reason = _failure(result.failed, doc_id)
+                if reason is None:
+                    stats.deleted.append(doc_id)
+                else:
+                    stats.failed[doc_id] = f"delete failed: {reason}"
         return stats
 
     def _write_documents(
@@ -150,8 +153,9 @@ class Pipeline:
             source["indexed_at"] = now
         result = self.writer.upsert([s for _, s, _ in changed])
         for doc, _, _ in changed:
-            if doc.id in result.failed or _id_failed(result.failed, doc.id):
-                stats.failed[doc.id] = result.failed.get(doc.id, "index write failed")
+            reason = _failure(result.failed, doc.id)
+            if reason is not None:
+                stats.failed[doc.id] = reason
             elif doc.id in previous:
                 stats.modified.append(doc.id)
             else:
@@ -159,8 +163,9 @@ class Pipeline:
         if same:
             touched = self.writer.touch(same, {"sync_job": job_id})
             for doc_id in same:
-                if doc_id in touched.failed:
-                    stats.failed[doc_id] = touched.failed[doc_id]
+                reason = _failure(touched.failed, doc_id)
+                if reason is not None:
+                    stats.failed[doc_id] = reason
                 else:
                     stats.unchanged.append(doc_id)
 
@@ -215,10 +220,9 @@ class Pipeline:
         return source, texts
 
 
-def _id_failed(failed: dict[str, str], doc_id: str) -> bool:
-    from search.writer import es_id
-
-    return es_id(doc_id) in failed
+def _failure(failed: dict[str, str], doc_id: str) -> str | None:
+    """The writer's failure for ``doc_id``: it keys failures by index id (hashed when long)."""
+    return failed.get(doc_id, failed.get(es_id(doc_id)))
 
 
 def _iso(value: datetime | None) -> str | None:

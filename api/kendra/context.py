@@ -86,6 +86,10 @@ class KendraContext:
         config = index.tokens()
         if config is None:
             return None
+        if config.json_token is not None and not self.svc.settings.json_tokens_trusted:
+            # Trust in unsigned tokens is the deployment's, checked at each use: an index made
+            # while it was set must not keep accepting them once it is withdrawn.
+            config = config.model_copy(update={"json_token": None})
         key = (index.id, index.updated_at)
         with self._lock:
             found = self._resolvers.get(key)

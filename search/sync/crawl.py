@@ -46,6 +46,8 @@ class Progress:
         self.stats = JobStats.model_validate(saved.get("stats") or {})
         self.errors = [ItemError.model_validate(e) for e in saved.get("errors") or []]
         self.deleted_ids: list[str] = list(saved.get("deleted_ids") or [])
+        self.failed_ids: set[str] = set(saved.get("failed_ids") or [])
+        """Every id that failed in this job: a sweep must not delete what it could not read."""
         self._lock = threading.Lock()
 
     def add(self, batch: BatchStats) -> None:
@@ -61,6 +63,7 @@ class Progress:
             s.passages += batch.passages
             s.truncated += len(batch.truncated)
             s.metadata_only += len(batch.metadata_only)
+            self.failed_ids.update(batch.failed)
             for doc_id, reason in batch.failed.items():
                 if len(self.errors) < MAX_FAILURE_SAMPLES:
                     self.errors.append(ItemError(id=doc_id, reason=reason))
@@ -83,6 +86,7 @@ class Progress:
                 "stats": self.stats.model_dump(mode="json"),
                 "errors": [e.model_dump(mode="json") for e in self.errors],
                 "deleted_ids": list(self.deleted_ids),
+                "failed_ids": sorted(self.failed_ids),
             }
 
 
@@ -235,10 +239,18 @@ class Crawl:
     def _sweep_missing(self) -> None:
         """After a complete full enumeration, delete the source's documents it did not see."""
         self._check_abort()
+        failed = sorted(self.progress.failed_ids)
         query = {
             "bool": {
                 "filter": [{"term": {"data_source_id": self.job.data_source_id}}],
-                "must_not": [{"term": {"sync_job": self.job.id}}],
+                "must_not": [{"term": {"sync_job": self.job.id}}]
+                + [
+                    # A failed item keeps its last copy, and so do the documents hanging under
+                    # it (an Alfresco node's comments), which were not re-read either.
+                    {"terms": {field: failed[i : i + 10_000]}}
+                    for field in ("doc_id", "attr.parent_id")
+                    for i in range(0, len(failed), 10_000)
+                ],
             }
         }
         deleted, sample = delete_matching(
@@ -248,7 +260,15 @@ class Crawl:
             "doc_id",
             MAX_FAILURE_SAMPLES,
         )
-        groups = self.runtime.identities.delete_stale(self.job.data_source_id, self.job.id)
+        # A group whose members could not be read keeps its last record; if the group list
+        # itself could not be read ("groups"), no group is forgotten.
+        groups = (
+            0
+            if "groups" in self.progress.failed_ids
+            else self.runtime.identities.delete_stale(
+                self.job.data_source_id, self.job.id, keep=sorted(self.progress.failed_ids)
+            )
+        )
         if groups:
             log.info(
                 "forgot groups missing from a complete enumeration",

@@ -49,3 +49,19 @@ def test_mappings_put_through_the_api_survive_syncs(runtime: Runtime) -> None:
     )
     assert store.delete_stale("alf", "job-2") == 1
     assert store.groups_of("ann") == {"GROUP_admins_by_hand"}
+
+
+def test_groups_that_failed_to_read_are_kept(runtime: Runtime) -> None:
+    store = IdentityStore(runtime.es, f"{runtime.settings.index_prefix}-identity-test3")
+    store.put_memberships(
+        "alf",
+        [
+            GroupMembership(group="GROUP_a", users=["ann"]),
+            GroupMembership(group="GROUP_b", users=["ann"]),
+        ],
+        job_id="job-1",
+    )
+    # job-2 could not list GROUP_b's members (a Failure with the group's id): keep its record.
+    store.put_memberships("alf", [GroupMembership(group="GROUP_a", users=["ann"])], job_id="job-2")
+    assert store.delete_stale("alf", "job-2", keep=["GROUP_b"]) == 0
+    assert store.groups_of("ann") == {"GROUP_a", "GROUP_b"}

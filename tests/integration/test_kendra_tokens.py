@@ -121,3 +121,51 @@ def test_json_tokens_only_where_the_deployment_trusts_them(
             },
         )
         assert unsigned_jwt.json()["__type"] == "AccessDeniedException"
+
+
+def test_json_tokens_stop_when_the_deployment_stops_trusting_them(
+    kendra_settings: Settings, kendra_runtime: Runtime
+) -> None:
+    """An index made while JSON tokens were trusted must not keep accepting them after."""
+    url = "http://testserver/"
+    trusted_app, untrusted_app = FastAPI(), FastAPI()
+    trusted = ApiSettings(**{**kendra_settings.model_dump(), "json_tokens_trusted": True})
+    untrusted = ApiSettings(**{**kendra_settings.model_dump(), "json_tokens_trusted": False})
+    install(trusted_app, Services(trusted, kendra_runtime))
+    install(untrusted_app, Services(untrusted, kendra_runtime))
+
+    def call(test_client: TestClient, operation: str, payload: dict[str, Any]) -> Any:
+        body = json.dumps(payload).encode()
+        return test_client.post(url, content=body, headers=signed(url, operation, body))
+
+    with TestClient(trusted_app) as test_client:
+        created = call(
+            test_client,
+            "CreateIndex",
+            {
+                "UserTokenConfigurations": [
+                    {
+                        "JsonTokenTypeConfiguration": {
+                            "UserNameAttributeField": "username",
+                            "GroupAttributeField": "groups",
+                        }
+                    }
+                ],
+                "UserContextPolicy": "USER_TOKEN",
+                "Name": "gateway-revoked",
+                "RoleArn": "arn:aws:iam::1:role/k",
+            },
+        )
+        assert created.status_code == 200, created.text
+    token = json.dumps({"username": "alice", "groups": ["GROUP_engineering"]})
+    with TestClient(untrusted_app) as test_client:
+        forged = call(
+            test_client,
+            "Query",
+            {
+                "IndexId": created.json()["Id"],
+                "QueryText": "plans",
+                "UserContext": {"Token": token},
+            },
+        )
+        assert forged.json().get("__type") == "AccessDeniedException", forged.text

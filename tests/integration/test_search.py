@@ -251,6 +251,23 @@ def test_spelling_suggestion_when_nothing_matches(rt: Runtime) -> None:
     assert response.spell_suggestion == "vacation"
 
 
+def test_spelling_suggestion_never_reveals_a_hidden_word_beside_a_readable_one(
+    rt: Runtime,
+) -> None:
+    # "vacation" is readable by everyone; "kubernetes" only by engineering. The corrected
+    # query finds a readable document through "vacation" alone, which must not carry the
+    # hidden correction along.
+    response = rt.engine.search(
+        QueryRequest(query_text="vacatoin kubernetis"), EMPLOYEE, mode=RetrievalMode.BM25
+    )
+    assert response.total == 0
+    assert "kubernetes" not in (response.spell_suggestion or "")
+    engineer = rt.engine.search(
+        QueryRequest(query_text="vacatoin kubernetis"), ENGINEER, mode=RetrievalMode.BM25
+    )
+    assert engineer.spell_suggestion == "vacation kubernetes"
+
+
 def test_retrieve_returns_readable_passages(rt: Runtime) -> None:
     response = rt.engine.retrieve(
         RetrieveRequest(query_text="how many vacation days", page_size=3), EMPLOYEE
@@ -307,3 +324,32 @@ def test_spelling_suggestion_never_reveals_hidden_words(rt: Runtime) -> None:
     assert response.spell_suggestion is None
     engineer = rt.engine.search(QueryRequest(query_text="kubernetis"), ENGINEER, mode=RetrievalMode.BM25)
     assert engineer.spell_suggestion == "kubernetes"
+
+
+def test_failed_touches_and_deletes_are_reported_under_their_doc_ids(rt: Runtime) -> None:
+    """Per-item failures come back keyed by the source id, even for hashed long ids."""
+    from acl import AccessControlList
+    from connectors.models import Deletion, Document
+    from search.pipeline import Pipeline
+    from search.writer import IndexWriter, es_id
+
+    index = f"{rt.settings.index_prefix}-blocked"
+    rt.es.indices.create(index=index)
+    try:
+        pipeline = Pipeline(IndexWriter(rt.es, index), rt.pipeline.embedder, None)
+        long_id, short_id = "corpus:" + "é" * 300, "corpus:short"  # 607 bytes
+        assert es_id(long_id) != long_id
+        docs = [
+            Document(id=i, title="Fjords", text="Fjords are deep.", acl=AccessControlList.public())
+            for i in (long_id, short_id)
+        ]
+        assert sorted(pipeline.write_batch(SOURCE, docs).added) == sorted([long_id, short_id])
+        rt.es.indices.refresh(index=index)
+        rt.es.indices.put_settings(index=index, settings={"index.blocks.write": True})
+        same = pipeline.write_batch(SOURCE, docs)
+        assert same.unchanged == [] and set(same.failed) == {long_id, short_id}
+        gone = pipeline.write_batch(SOURCE, [Deletion(id=long_id), Deletion(id=short_id)])
+        assert gone.deleted == [] and set(gone.failed) == {long_id, short_id}
+    finally:
+        rt.es.indices.put_settings(index=index, settings={"index.blocks.write": False})
+        rt.es.indices.delete(index=index)

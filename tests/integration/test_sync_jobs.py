@@ -242,3 +242,17 @@ def test_watchdog_fails_a_job_that_makes_no_progress(
     # The abandoned crawl never writes again: a new job of the source can start and run.
     sources.update(ds, scripted_spec(ds, tmp_path))
     assert wait_done(sync, sync.start(ds, SyncMode.FULL).id).status == JobStatus.SUCCEEDED
+
+
+def test_a_document_that_fails_in_a_full_sync_is_not_deleted(
+    sources: DataSourceService, sync: SyncService, es: Elasticsearch, s: Settings, tmp_path: Path
+) -> None:
+    names = write_files(tmp_path, 5)
+    ds = _source(sources, "transient", tmp_path)
+    assert wait_done(sync, sync.start(ds, SyncMode.FULL).id).status == JobStatus.SUCCEEDED
+    # The file still exists but cannot be read this time: a failure, not a deletion.
+    sources.update(ds, scripted_spec(ds, tmp_path, fail_items=[names[1]]))
+    job = wait_done(sync, sync.start(ds, SyncMode.FORCED_FULL).id)
+    assert job.status == JobStatus.SUCCEEDED
+    assert job.stats.failed == 1 and job.stats.deleted == 0 and job.deleted_ids == []
+    assert sorted(indexed(es, s, ds)) == sorted(f"{ds}:{n}" for n in names)

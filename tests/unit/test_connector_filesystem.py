@@ -152,3 +152,34 @@ def test_check_reports_a_missing_root(tmp_path: Path) -> None:
     assert ok.ok
     missing = FilesystemConnector(FilesystemConfig(root=tmp_path / "nope"), "fs").check()
     assert not missing.ok and "nope" in missing.message
+
+
+def test_resuming_a_pass_that_could_not_list_a_folder_deletes_nothing(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connector = _connector(tree, checkpoint_every=1)
+    _, done = _run(connector, SyncMode.FULL)
+    real_walk = os.walk
+    hidden = str(tree / "private")
+
+    def unreadable_private(top, onerror=None, **kw):  # type: ignore[no-untyped-def]
+        for folder, dirs, files in real_walk(top, onerror=onerror, **kw):
+            if folder == hidden:
+                if onerror is not None:
+                    onerror(OSError(13, "Permission denied", hidden))
+                dirs[:] = []
+                continue
+            yield folder, dirs, files
+
+    monkeypatch.setattr(os, "walk", unreadable_private)
+    first = list(connector.crawl(SyncMode.FULL, done, LIMITS))
+    assert any(isinstance(i, Failure) for i in first)
+    # the worker dies after a checkpoint taken past "private/" in sort order
+    mid = next(
+        i for i in first if isinstance(i, Checkpoint) and i.state["pass"]["cursor"] == "readme.txt"
+    )
+    monkeypatch.setattr(os, "walk", real_walk)
+    resumed = list(connector.crawl(SyncMode.FULL, mid, LIMITS))
+    assert not [i for i in resumed if isinstance(i, Deletion)]
+    assert isinstance(resumed[-1], Checkpoint) and not resumed[-1].complete
+    assert "private/salaries.csv" in resumed[-1].state["files"]
