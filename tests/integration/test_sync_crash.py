@@ -220,6 +220,15 @@ def test_sweep_fails_a_job_loudly_once_its_workers_died_max_attempts_times(
         resumed = wait_progress(sync, job.id, 2)
         assert resumed.attempts == 2 and resumed.worker
         assert resumed.worker.startswith("doomed-2@")
+        # Progress and the checkpoint are saved in turn: kill only once both are on disk.
+        wait_until(
+            lambda: (
+                ((sync.get(job.id).checkpoint or {}).get("pass") or {}).get("cursor")
+                == "doc-001.txt"
+            ),
+            timeout=30,
+            message="the second attempt's checkpoint",
+        )
         second.kill()
     finally:
         second.stop()
