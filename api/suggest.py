@@ -52,7 +52,11 @@ def title_suggestions(
 def readable_queries(
     es: Elasticsearch, alias: str, principal: Principal, candidates: list[str]
 ) -> list[str]:
-    """The candidates that match at least one document the principal may read."""
+    """The candidates whose every word is in one document the principal may read.
+
+    Requiring every word keeps another user's query about something hidden from being
+    suggested just because one of its words is common.
+    """
     if not candidates:
         return []
     searches: list[dict[str, Any]] = []
@@ -65,7 +69,16 @@ def readable_queries(
                 "track_total_hits": 1,
                 "query": {
                     "bool": {
-                        "must": [{"multi_match": {"query": text, "fields": ["title", "body"]}}],
+                        "must": [
+                            {
+                                "multi_match": {
+                                    "query": text,
+                                    "fields": ["title", "body"],
+                                    "type": "cross_fields",
+                                    "operator": "and",
+                                }
+                            }
+                        ],
                         "filter": [acl_filter(principal)],
                     }
                 },

@@ -169,3 +169,16 @@ def test_feedback_for_an_unknown_query_is_404(
     assert response.json()["error"]["code"] == "not_found"
     empty = api_client.post("/v1/feedback", json={"query_id": "f" * 32})
     assert empty.status_code == 422
+
+
+def test_a_past_query_about_something_hidden_is_not_suggested_for_its_common_word(
+    api_client: TestClient, es: Elasticsearch, runtime: Runtime, api_corpus: list[str]
+) -> None:
+    eve = as_user("eve", ["GROUP_executives"])
+    # "vacation" alone is in public documents; "bonus targets" only in the executives' one.
+    for text in ("vacation bonus targets", "executive bonus targets"):
+        api_client.post("/v1/query", json={"query_text": text, "user_context": eve})
+    refresh_queries(es, runtime)
+    assert "executive bonus targets" in texts(suggestions(api_client, "executive bon", eve))
+    assert "executive bonus targets" not in texts(suggestions(api_client, "executive bon"))
+    assert "vacation bonus targets" not in texts(suggestions(api_client, "vacation bon"))
