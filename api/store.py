@@ -16,6 +16,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 
 from api.models import FeedbackBody
 from search.errors import BackendUnavailable
+from search.system_index import ensure_index
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +44,7 @@ class SystemIndex:
         with self._lock:
             if self._ready:
                 return
-            if not self.es.indices.exists(index=self.index):
-                try:
-                    self.es.indices.create(
-                        index=self.index,
-                        settings=self.index_settings,
-                        mappings=self.index_mappings,
-                    )
-                except Exception:
-                    if not self.es.indices.exists(index=self.index):  # lost a creation race?
-                        raise
+            ensure_index(self.es, self.index, self.index_mappings, self.index_settings)
             self._ready = True
 
 

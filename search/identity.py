@@ -13,8 +13,19 @@ from typing import Any
 from elasticsearch import Elasticsearch, NotFoundError
 
 from connectors.models import GroupMembership
+from search.system_index import ensure_index
 
 MAX_DEPTH = 32
+MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "data_source_id": {"type": "keyword"},
+        "group": {"type": "keyword"},
+        "users": {"type": "keyword"},
+        "groups": {"type": "keyword"},
+        "sync_job": {"type": "keyword"},
+    },
+}
 GLOBAL_SOURCE = "_global"
 """Memberships put through the API (Kendra's PutPrincipalMapping without a data source)."""
 
@@ -28,29 +39,7 @@ class IdentityStore:
     def ensure(self) -> None:
         if self._ensured:
             return
-        if not self.es.indices.exists(index=self.index):
-            try:
-                self.es.indices.create(
-                    index=self.index,
-                    settings={"number_of_shards": 1, "number_of_replicas": 0},
-                    mappings={
-                        "dynamic": "strict",
-                        "properties": {
-                            "data_source_id": {"type": "keyword"},
-                            "group": {"type": "keyword"},
-                            "users": {"type": "keyword"},
-                            "groups": {"type": "keyword"},
-                            "sync_job": {"type": "keyword"},
-                        },
-                    },
-                )
-            except Exception:
-                if not self.es.indices.exists(index=self.index):
-                    raise
-        else:  # indices made before memberships carried the job that last saw them
-            self.es.indices.put_mapping(
-                index=self.index, properties={"sync_job": {"type": "keyword"}}
-            )
+        ensure_index(self.es, self.index, MAPPINGS)
         self._ensured = True
 
     @staticmethod

@@ -20,13 +20,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
-from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError
+from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 from elasticsearch import ConnectionError as ESConnectionError
 
 from search.errors import BackendUnavailable, Conflict, NotFound
 from search.settings import Settings
 from search.sync.models import SyncJob
 from search.sync.purge import delete_matching
+from search.system_index import ensure_index
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +100,7 @@ class SyncStore:
             (self.checkpoints, CHECKPOINTS_MAPPING),
         ):
             try:
-                if not self.es.indices.exists(index=index):
-                    self.es.indices.create(index=index, settings=_INDEX_SETTINGS, mappings=mapping)
-            except ApiError as exc:
-                if "already_exists" not in str(exc):
-                    raise
+                ensure_index(self.es, index, mapping, _INDEX_SETTINGS)
             except ESConnectionError as exc:
                 raise _unavailable(exc) from exc
         self._ensured = True
