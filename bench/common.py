@@ -12,7 +12,7 @@ from search.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def bench_runtime(prefix: str) -> Runtime:
+def bench_runtime(prefix: str, english: bool | None = None) -> Runtime:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     settings = Settings(
         index_prefix=prefix,
@@ -22,6 +22,7 @@ def bench_runtime(prefix: str) -> Runtime:
             )
         ),
         max_page_size=100,
+        english_analysis=english,
     )
     return Runtime(settings)
 

@@ -127,11 +127,9 @@ def main() -> None:
 
     name = args.dataset.name.lower()
     suffix = "" if args.analyzer == "english" else "-standard"
-    rt = bench_runtime(f"qbench-{name}{suffix}")
-    if args.analyzer == "standard":
-        from search.index import IndexManager
-
-        rt.__dict__["index"] = IndexManager(rt.es, rt.settings.docs_alias, english=False)
+    rt = bench_runtime(
+        f"qbench-{name}{suffix}", english=None if args.analyzer == "english" else False
+    )
     corpus, queries, qrels = load(args.dataset, "train" if args.tune else args.split)
     ensure_indexed(rt, corpus, name)
     rt.engine.max_page_size = 100

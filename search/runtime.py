@@ -43,7 +43,7 @@ class Runtime:
 
     @cached_property
     def index(self) -> IndexManager:
-        return IndexManager(self.es, self.settings.docs_alias)
+        return IndexManager(self.es, self.settings.docs_alias, self.settings.english_analysis)
 
     @cached_property
     def writer(self) -> IndexWriter:

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     index_prefix: str = Field(default="quarry", pattern=r"^[a-z0-9][a-z0-9_-]*$")
     """All of Quarry's indices and aliases start with this (tests use their own)."""
 
+    english_analysis: bool | None = None
+    """None: English analysis whenever the node has Quarry's plugin; False: the standard analyzer."""
+
     embedding_model: str | None = None
     """A local sentence-transformers model folder; default: the bundled all-MiniLM-L6-v2."""
     embedding_batch_size: int = Field(default=32, ge=1, le=512)
