@@ -14,7 +14,9 @@ ES_BASE="$QUARRY_STATE_DIR/elasticsearch"
 ES_HOME="$ES_BASE/elasticsearch-$ES_VERSION"
 ES_DATA="$ES_BASE/data-$QUARRY_ES_PORT"
 ES_LOGS="$ES_BASE/logs-$QUARRY_ES_PORT"
-ES_PID="$QUARRY_RUN_DIR/elasticsearch-$QUARRY_ES_PORT.pid"
+# The node writes (and deletes) its own pid file, so it lives in the state directory the node's
+# user owns, never in the checkout (whose parent folders that user may not be able to enter).
+ES_PID="$ES_BASE/elasticsearch-$QUARRY_ES_PORT.pid"
 ES_STDOUT="$QUARRY_LOG_DIR/elasticsearch-$QUARRY_ES_PORT.log"
 ES_USER="${QUARRY_ES_USER:-quarry-es}"
 ES_HEAP="${QUARRY_ES_HEAP:-1g}"
@@ -98,8 +100,7 @@ start() {
   log "starting Elasticsearch $ES_VERSION on $ES_URL (heap $ES_HEAP, log $ES_STDOUT)"
   local runner=()
   if [ "$(id -u)" -eq 0 ]; then runner=(runuser -u "$ES_USER" --); fi
-  touch "$ES_PID" "$ES_STDOUT"
-  [ "$(id -u)" -eq 0 ] && chown "$ES_USER" "$ES_PID" "$ES_STDOUT"
+  touch "$ES_STDOUT"  # written by this shell's redirect, not by the node's user
   "${runner[@]}" env ES_JAVA_HOME="$JAVA_FOR_ES" ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP ${QUARRY_ES_JAVA_OPTS:-}" \
     ES_PATH_CONF="$ES_HOME/config" "$ES_HOME/bin/elasticsearch" -d -p "$ES_PID" >>"$ES_STDOUT" 2>&1 \
     || { show_log_tail "$ES_STDOUT" 40; show_log_tail "$ES_LOGS/quarry.log" 40; die "Elasticsearch did not start (log above, full log in $ES_STDOUT)."; }
