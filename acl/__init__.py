@@ -2,8 +2,8 @@
 
 from acl.errors import AclError, InvalidTokenError, SecretError, TokenConfigError
 from acl.explain import Entry, Explanation, explain
-from acl.identity import GroupResolver, MembershipGraph, expand_principal
-from acl.models import EVERYONE, AccessControlList, Principal
+from acl.identity import GLOBAL, MembershipEdges, MembershipGraph, Resolution, resolve
+from acl.models import EVERYONE, AccessControlList, Principal, SourceScope
 from acl.secrets import SecretRef, read_secret
 from acl.tokens import (
     MAX_TOKEN_GROUPS,
@@ -17,25 +17,28 @@ from acl.tokens import (
 
 __all__ = [
     "EVERYONE",
+    "GLOBAL",
     "MAX_TOKEN_GROUPS",
     "AccessControlList",
     "AclError",
     "Entry",
     "Explanation",
-    "GroupResolver",
     "InvalidTokenError",
     "JsonTokenConfig",
     "JwtAlgorithm",
     "JwtTokenConfig",
+    "MembershipEdges",
     "MembershipGraph",
     "Principal",
+    "Resolution",
     "SecretError",
     "SecretRef",
+    "SourceScope",
     "TokenConfig",
     "TokenConfigError",
     "TokenResolver",
-    "expand_principal",
     "explain",
     "read_secret",
+    "resolve",
     "resolve_token",
 ]

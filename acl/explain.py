@@ -2,7 +2,8 @@
 
 The verdict is computed from the matching entries with the same rules as
 ``AccessControlList.permits`` (deny wins, an empty list grants nothing, everyone is in
-``EVERYONE``); tests hold the two to agreement on random inputs.
+``EVERYONE``, groups count in the namespace of the document's data source, case folded where
+that source says ids are case-insensitive); tests hold the two to agreement on random inputs.
 """
 
 from __future__ import annotations
@@ -58,15 +59,17 @@ def explain(
     acl: AccessControlList,
     principal: Principal,
     via: dict[str, list[str]] | None = None,
+    data_source_id: str | None = None,
 ) -> Explanation:
-    """Explain ``acl.permits(principal)``.
+    """Explain ``acl.permits(principal, data_source_id)``.
 
     ``via`` maps a group to the chain by which the principal belongs to it, as
     ``MembershipGraph.membership_paths`` returns; groups missing from it show as direct.
     Pass the expanded principal so that nested groups take part in the verdict.
     """
-    granting = _matches(acl.allow_users, acl.allow_groups, "allow", principal, via or {})
-    denying = _matches(acl.deny_users, acl.deny_groups, "deny", principal, via or {})
+    scope = _Scope(principal, data_source_id)
+    granting = _matches(acl.allow_users, acl.allow_groups, "allow", scope, via or {})
+    denying = _matches(acl.deny_users, acl.deny_groups, "deny", scope, via or {})
     allowed = not denying and bool(granting)
     return Explanation(
         allowed=allowed,
@@ -76,25 +79,38 @@ def explain(
     )
 
 
+class _Scope:
+    """The principal as seen from one data source: its groups there and its case rule."""
+
+    def __init__(self, principal: Principal, data_source_id: str | None) -> None:
+        self.fold = principal.case_insensitive_for(data_source_id)
+        self.user = None if principal.user is None else self.key(principal.user)
+        self.groups = {self.key(g) for g in principal.groups_for(data_source_id) - {EVERYONE}}
+
+    def key(self, value: str) -> str:
+        return value.lower() if self.fold else value
+
+
 def _matches(
     users: list[str],
     groups: list[str],
     effect: Literal["allow", "deny"],
-    principal: Principal,
+    scope: _Scope,
     via: dict[str, list[str]],
 ) -> list[Entry]:
     entries = [
         Entry(effect=effect, kind="user", value=u)
         for u in users
-        if principal.user is not None and u == principal.user
+        if scope.user is not None and scope.key(u) == scope.user
     ]
+    folded_via = {scope.key(g): chain for g, chain in via.items()}
     for group in groups:
-        if group in principal.groups:
-            chain = list(via.get(group) or [group])
-            if chain[-1] != group:
+        if scope.key(group) in scope.groups:
+            chain = list(folded_via.get(scope.key(group)) or [group])
+            if scope.key(chain[-1]) != scope.key(group):
                 chain.append(group)
             entries.append(Entry(effect=effect, kind="group", value=group, via=chain))
-        elif group == EVERYONE:
+        elif scope.key(group) == scope.key(EVERYONE):
             entries.append(
                 Entry(effect=effect, kind="group", value=group, via=[group], implicit=True)
             )

@@ -72,20 +72,15 @@ class Caller:
             ) from None
 
     def principal(self, context: UserContext | None) -> Principal:
-        """The searcher: token groups plus the identity store's groups for the user (transitive)."""
+        """The searcher, resolved by the shared principal service (``search.principals``)."""
         if context is None or (context.token is None and context.user_id is None):
             return Principal.anonymous()
         if context.user_id is not None:
             # Like Kendra's console "test as user": an administrator impersonates a user.
             self.require_admin("user_context.user_id (test as user)")
-            base = Principal(user=context.user_id, groups=frozenset(context.groups or []))
-        else:
-            base = self.svc.tokens.resolve(context.token)
-        if base.user is None:
-            return base
-        return Principal(
-            user=base.user, groups=self.svc.groups.groups_of(base.user, sorted(base.groups))
-        )
+            return self.svc.principals.for_user(context.user_id, context.groups or [])
+        assert context.token is not None
+        return self.svc.principals.from_token(context.token)
 
 
 def caller(

@@ -1,8 +1,8 @@
 """``quarry identity show`` and ``quarry explain``: who a user is, and why they see a document.
 
-A principal is built the way the API builds it (``api.auth.Caller.principal``): the given
-groups plus the identity store's groups for the user, expanded through nested groups, with
-the chain that leads to each group kept for the explanation.
+A principal is built by the same principal service the API uses (``search.principals``): the
+given groups count everywhere, each data source's groups only for its own documents, and the
+chain that leads to each group is kept for the explanation.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from api.cli_common import (
 )
 
 if TYPE_CHECKING:
-    from acl import AccessControlList, Explanation, Principal
+    from acl import AccessControlList, Explanation, Principal, Resolution
 
 JsonOpt = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 UserOpt = Annotated[
@@ -53,24 +53,41 @@ def split_groups(groups: str | None) -> list[str]:
 
 def principal_for(
     svc: Services, user: str | None, groups: str | None
-) -> tuple[Principal, dict[str, list[str]]]:
-    """The expanded principal and, per group, the membership chain that leads to it."""
+) -> tuple[Principal, Resolution | None]:
+    """The resolved principal and the resolution behind it (None for the anonymous searcher)."""
     from acl import Principal
 
     extra = split_groups(groups)
     if user is None or not user.strip():
         if extra:
             fail("--groups needs --user: groups belong to a user", EXIT_USAGE)
-        return Principal.anonymous(), {}
-    paths = svc.runtime.identities.membership_paths(user.strip(), extra)
-    return Principal(user=user.strip(), groups=frozenset(paths)), paths
+        return Principal.anonymous(), None
+    resolution = svc.principals.resolution(user.strip(), extra)
+    return resolution.principal(), resolution
 
 
-def who(principal: Principal, shown: int = 4) -> str:
-    """``user 'bob' (GROUP_a, GROUP_b, +3 more)``, escaped for rich markup."""
+def group_rows(resolution: Resolution | None) -> list[tuple[str, str, list[str]]]:
+    """(scope, group, chain) for every group: global ones once, then each source's own."""
+    if resolution is None:
+        return []
+    rows = [("global", g, c) for g, c in resolution.global_paths.items()]
+    principal = resolution.principal()
+    for source, paths in sorted(resolution.source_paths.items()):
+        own = principal.sources[source].groups
+        rows += [(source, g, c) for g, c in paths.items() if g in own]
+    return sorted(rows, key=lambda r: (r[0] != "global", r[0], len(r[2]), r[1]))
+
+
+def who(principal: Principal, shown: int = 4, data_source_id: str | None = None) -> str:
+    """``user 'bob' (GROUP_a, GROUP_b, +3 more)``, escaped for rich markup: the groups that
+    count for ``data_source_id``'s documents, or every group the user holds anywhere."""
     if principal.user is None:
         return "the anonymous searcher"
-    groups = sorted(principal.groups)
+    if data_source_id is not None:
+        held = set(principal.groups_for(data_source_id))
+    else:
+        held = set(principal.groups).union(*(s.groups for s in principal.sources.values()))
+    groups = sorted(held - {"GROUP_EVERYONE"})
     listed = ", ".join(groups[:shown]) or "no groups"
     if len(groups) > shown:
         listed += f", +{len(groups) - shown} more"
@@ -84,26 +101,33 @@ def identity_show(
     groups: GroupsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show every group USER searches with, and the nesting chain that leads to each.
+    """Show every group USER searches with, where it counts and the nesting chain behind it.
+
+    Groups given with --groups (like a token's) and administrators' global mappings count for
+    every data source; groups crawled from a data source count only for its documents.
 
     Example: quarry identity show alice
     """
-    principal, paths = principal_for(services(ctx), user, groups)
-    ordered = sorted(paths.items(), key=lambda kv: (len(kv[1]), kv[0]))
+    principal, resolution = principal_for(services(ctx), user, groups)
+    rows = group_rows(resolution)
     if as_json:
         emit_json(
-            {"user": principal.user, "groups": [{"group": g, "chain": c} for g, c in ordered]}
+            {
+                "user": principal.user,
+                "groups": [{"group": g, "scope": s, "chain": c} for s, g, c in rows],
+            }
         )
         return
-    if not ordered:
+    if not rows:
         out.print(
             f"{escape(user)} belongs to no group in the identity store (only GROUP_EVERYONE)."
         )
         return
-    table = Table("group", "how", title=f"Groups of {escape(user)}")
-    for group, chain in ordered:
+    table = Table("group", "counts for", "how", title=f"Groups of {escape(user)}")
+    for scope, group, chain in rows:
         how = "direct" if len(chain) == 1 else "via " + " → ".join(chain[:-1])
-        table.add_row(escape(group), escape(how))
+        where = "every data source" if scope == "global" else f"data source {scope}"
+        table.add_row(escape(group), escape(where), escape(how))
     out.print(table)
 
 
@@ -161,9 +185,11 @@ def explain_document(
     from acl import explain
 
     doc = _document(svc, doc_id)
-    principal, paths = principal_for(svc, user, groups)
+    principal, resolution = principal_for(svc, user, groups)
     acl = _acl(doc)
-    return doc, acl, principal, explain(acl, principal, via=paths)
+    source = doc.get("data_source_id")
+    via = resolution.paths_for(source) if resolution is not None else {}
+    return doc, acl, principal, explain(acl, principal, via=via, data_source_id=source)
 
 
 def explain_cmd(
@@ -192,7 +218,10 @@ def explain_cmd(
                     k: doc.get(k) for k in ("doc_id", "title", "data_source_id", "source_uri")
                 },
                 "acl": acl,
-                "principal": {"user": principal.user, "groups": sorted(principal.groups)},
+                "principal": {
+                    "user": principal.user,
+                    "groups": sorted(principal.groups_for(doc.get("data_source_id"))),
+                },
                 **verdict.model_dump(mode="json"),
             }
         )
@@ -206,7 +235,7 @@ def explain_cmd(
         acl_table.add_row(f"[dim]{name}[/]", escape(", ".join(getattr(acl, name)) or "-"))
     out.print(acl_table)
     mark = "[bold green]✓ CAN see it[/]" if verdict.allowed else "[bold red]✗ CANNOT see it[/]"
-    out.print(f"{who(principal)}: {mark}")
+    out.print(f"{who(principal, data_source_id=doc.get('data_source_id'))}: {mark}")
     out.print(Text(verdict.summary))
     entries = [*verdict.denying, *verdict.granting]
     if entries:

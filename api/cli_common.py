@@ -22,6 +22,7 @@ from rich.console import Console
 if TYPE_CHECKING:
     from celery import Celery
 
+    from search.principals import PrincipalService
     from search.runtime import Runtime
     from search.settings import Settings
     from search.sync.service import DataSourceService, SyncService
@@ -92,6 +93,13 @@ class Services:
         from search.sync.service import DataSourceService
 
         return DataSourceService(self.runtime)
+
+    @cached_property
+    def principals(self) -> PrincipalService:
+        """The API's principal path (tokens are verified with a resolver built when needed)."""
+        from search.sync.service import principal_service
+
+        return principal_service(self.runtime, None, ttl_s=0)
 
     @cached_property
     def syncs(self) -> SyncService:

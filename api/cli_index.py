@@ -56,6 +56,11 @@ def stats(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         "English analysis", "yes" if data.get("english_analysis") else "no (standard analyzer)"
     )
     out.print(grid)
+    if data.get("upgrade_needed"):
+        out.print(
+            "[yellow]This index was built by an older Quarry: documents of case-insensitive "
+            "sources (Alfresco) match nobody until you run `quarry index reindex`.[/]"
+        )
     by_source = data.get("by_data_source") or {}
     if by_source:
         table = Table("data source", "documents")

@@ -22,18 +22,15 @@ if TYPE_CHECKING:
     from search.query import Excerpt, QueryResponse
 
 
-def _token_principal(svc: Services, token: str) -> tuple[Principal, dict[str, list[str]]]:
+def _token_principal(svc: Services, token: str) -> Principal:
     """Resolve a user-context token under the API's token settings (``QUARRY_JWT_*``)."""
     from acl import TokenResolver
     from api.settings import api_settings
 
     if token == "-":  # from stdin, so that it appears neither in `ps` nor in shell history
         token = sys.stdin.readline().strip()
-    base = TokenResolver(api_settings(svc.settings).token_config()).resolve(token)
-    if base.user is None:
-        return base, {}
-    paths = svc.runtime.identities.membership_paths(base.user, sorted(base.groups))
-    return base.model_copy(update={"groups": frozenset(paths)}), paths
+    resolver = TokenResolver(api_settings(svc.settings).token_config())
+    return svc.principals.from_token(token, resolver)
 
 
 def _filter(value: str | None) -> AttributeFilter | None:
@@ -143,8 +140,8 @@ def query(
     if token is not None and (user is not None or groups is not None):
         fail("give --token or --user/--groups, not both", EXIT_USAGE)
     svc = services(ctx)
-    principal, _ = (
-        _token_principal(svc, token) if token is not None else principal_for(svc, user, groups)
+    principal = (
+        _token_principal(svc, token) if token is not None else principal_for(svc, user, groups)[0]
     )
     request = QueryRequest(
         query_text=text,
@@ -156,7 +153,7 @@ def query(
     if as_json:
         emit_json(
             {
-                "principal": {"user": principal.user, "groups": sorted(principal.groups)},
+                "principal": svc.principals.describe(principal),
                 **response.model_dump(mode="json"),
             }
         )

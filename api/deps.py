@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 
 from acl import TokenResolver
-from api.groups import GroupCache
 from api.settings import ApiSettings
 from api.store import FeedbackStore, QueryLog
 from search.runtime import Runtime
 
 if TYPE_CHECKING:
+    from search.principals import PrincipalService
     from search.sync.service import DataSourceService, SyncService
 
 
@@ -31,8 +31,11 @@ class Services:
         self.tokens = TokenResolver(settings.token_config())
 
     @cached_property
-    def groups(self) -> GroupCache:
-        return GroupCache(self.runtime.identities, self.settings.identity_cache_s)
+    def principals(self) -> PrincipalService:
+        """The one path from a caller to a principal, with the process's group cache."""
+        from search.sync.service import principal_service
+
+        return principal_service(self.runtime, self.tokens, self.settings.identity_cache_s)
 
     @cached_property
     def query_log(self) -> QueryLog:

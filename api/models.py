@@ -123,6 +123,25 @@ class Deleted(BaseModel):
     deleted_documents: int
 
 
+class PrincipalMapping(BaseModel):
+    """An administrator's group membership: for one data source's documents, or for all."""
+
+    model_config = _FORBID
+
+    data_source_id: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Count only for this data source's documents; null: for every source "
+        "(like the identity provider's token groups).",
+    )
+    users: list[str] = Field(default_factory=list, max_length=1000)
+    groups: list[str] = Field(default_factory=list, max_length=1000)
+
+
+class PrincipalMappingOut(PrincipalMapping):
+    group: str
+
+
 class IdentityTestBody(BaseModel):
     model_config = _FORBID
 
@@ -130,11 +149,22 @@ class IdentityTestBody(BaseModel):
     groups: list[str] = Field(default_factory=list, max_length=2048)
 
 
+class SourceGroups(BaseModel):
+    groups: list[str] = Field(description="Groups this data source's identity records add.")
+    paths: dict[str, list[str]] = Field(
+        description="For each of those groups, the chain of groups that leads to it."
+    )
+
+
 class IdentityTestResponse(BaseModel):
     user_id: str
-    groups: list[str]
+    groups: list[str] = Field(description="Groups that count for every data source's documents.")
     paths: dict[str, list[str]] = Field(
-        description="For each group, the chain of groups that leads to it."
+        description="For each global group, the chain of groups that leads to it."
+    )
+    sources: dict[str, SourceGroups] = Field(
+        default_factory=dict,
+        description="Per data source, the groups that count only for its documents.",
     )
 
 

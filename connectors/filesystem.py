@@ -44,6 +44,8 @@ class FilesystemConfig(BaseModel):
     """Applied to files without a sidecar; leave unset to keep them invisible (fail closed)."""
     acl_sidecars: bool = True
     checkpoint_every: int = Field(default=500, ge=1)
+    case_insensitive_ids: bool = False
+    """Match the ACL files' user and group ids without regard to case."""
 
     _check_patterns = field_validator("inclusion_patterns", "exclusion_patterns")(validate_patterns)
 

@@ -96,3 +96,16 @@ def build_connector(type_name: str, config_dict: dict[str, Any], data_source_id:
         ) from None
     factory = cast(Any, cls)
     return cast(Connector, factory(config, data_source_id))
+
+
+def case_insensitive_ids(type_name: str, config: dict[str, Any]) -> bool:
+    """Whether a source of this type and config compares user and group ids without case.
+
+    A connector says so with a ``case_insensitive_ids`` config field; a config that does not
+    validate counts as case-sensitive, which can only narrow what its ACLs grant.
+    """
+    try:
+        model = get_connector_class(type_name).config_model.model_validate(config)
+    except (ConnectorError, ValidationError):
+        return False
+    return bool(getattr(model, "case_insensitive_ids", False))

@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 _EMBED_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="quarry-embed")
 
 RRF_K = 60
+SPELL_CANDIDATES = 20
+"""Candidate corrections asked per word; each is checked under the ACL before it is offered."""
 
 
 @dataclass(frozen=True)
@@ -399,54 +401,69 @@ class SearchEngine:
         return out
 
     def _spell(self, text: str, filters: list[dict[str, Any]]) -> str | None:
-        """A corrected query, offered only if it finds something this user may read.
+        """A corrected query made only of words this user may read.
 
-        The term suggester sees every document's words, readable or not; checking the
-        correction under the ACL filter keeps it from revealing words of hidden documents.
+        The term suggester proposes candidates from every document's words, so each candidate
+        is kept only if a readable document holds that exact, unstemmed word. The suggester
+        runs in ``always`` mode with no frequency cut-off, so whether the typed word itself
+        exists somewhere plays no part: a word found only in hidden documents is answered
+        exactly like a word found nowhere.
         """
         suggest = self.es.search(
             index=self.alias,
             size=0,
             suggest={
-                "spell": {"text": text, "term": {"field": "spell", "suggest_mode": "missing"}}
+                "spell": {
+                    "text": text,
+                    "term": {
+                        "field": "spell",
+                        "suggest_mode": "always",
+                        "size": SPELL_CANDIDATES,
+                        "max_term_freq": 1e9,
+                        "sort": "score",
+                    },
+                }
             },
         ).body.get("suggest", {})
-        corrected = self._suggestion(text, suggest)
-        if corrected is None:
-            return None
-        # Each corrected word is checked on its own: the whole corrected query can find a
-        # readable document through one word while another came from hidden documents only.
-        words, replacements = text.split(), corrected.split()
-        if len(words) != len(replacements):
-            return None
+        entries = suggest.get("spell", [])
+        words = text.split()
+        candidates: list[list[str]] = []
+        for word in words:
+            key = word.lower().strip(".,;:!?")
+            entry = next((e for e in entries if e["text"].lower() == key), None)
+            options = [o["text"] for o in (entry or {}).get("options", [])]
+            candidates.append([o for o in options if o != key])
+        readable = self._readable_words({o for c in candidates for o in c}, filters)
         kept: list[str] = []
         changed = False
-        for original, word in zip(words, replacements, strict=True):
-            if word != original:
-                found = self.es.count(index=self.alias, query=self._lexical_query(word, filters))
-                if found.body["count"] > 0:
-                    kept.append(word)
-                    changed = True
-                    continue
-            kept.append(original)
+        for word, options in zip(words, candidates, strict=True):
+            best = next((o for o in options if o in readable), None)
+            kept.append(best or word)
+            changed = changed or best is not None
         return " ".join(kept) if changed else None
 
-    @staticmethod
-    def _suggestion(text: str, suggest: dict[str, Any]) -> str | None:
-        words = text.split()
-        changed = False
-        out: list[str] = []
-        entries = suggest.get("spell", [])
-        for word in words:
-            entry = next(
-                (e for e in entries if e["text"].lower() == word.lower().strip(".,;:!?")), None
+    def _readable_words(self, words: set[str], filters: list[dict[str, Any]]) -> set[str]:
+        """Those of ``words`` that some document readable under ``filters`` holds."""
+        ordered = sorted(words)
+        if not ordered:
+            return set()
+        searches: list[dict[str, Any]] = []
+        for word in ordered:
+            searches.append({"index": self.alias})
+            searches.append(
+                {
+                    "size": 0,
+                    "terminate_after": 1,
+                    "track_total_hits": 1,
+                    "query": {"bool": {"filter": [{"term": {"spell": word}}, *filters]}},
+                }
             )
-            if entry and entry["options"]:
-                out.append(entry["options"][0]["text"])
-                changed = True
-            else:
-                out.append(word)
-        return " ".join(out) if changed else None
+        responses = self.es.msearch(searches=searches).body["responses"]
+        return {
+            word
+            for word, found in zip(ordered, responses, strict=True)
+            if found.get("hits", {}).get("total", {}).get("value", 0) > 0
+        }
 
     # ----- passages for retrieval-augmented generation
     def retrieve(self, request: RetrieveRequest, principal: Principal) -> RetrieveResponse:

@@ -113,24 +113,80 @@ def to_query(f: AttributeFilter, depth: int = 0) -> dict[str, Any]:
 
 
 def acl_filter(principal: Principal) -> dict[str, Any]:
-    """Readable = (user allowed or a group allowed) and not (user denied or a group denied).
+    """Readable = (user allowed or a group allowed) and not (user denied or a group denied),
+    each judged in the namespace of the document's data source (``AccessControlList.permits``).
 
-    Every principal carries EVERYONE; the anonymous principal carries nothing else. One
-    ``terms`` clause per field keeps the filter small and fast with thousands of groups.
+    The global groups (and EVERYONE) match every document; a source's own groups match only
+    that source's documents (a ``term`` on ``data_source_id`` beside them). Case-insensitive
+    sources are matched on the lower-cased sub-fields. One ``terms`` clause per field and
+    namespace keeps the filter small and fast with thousands of groups.
     """
-    if len(principal.groups) > MAX_GROUPS:
-        raise BadRequest(
-            f"a user may carry at most {MAX_GROUPS} groups, not {len(principal.groups)}"
-        )
-    groups = sorted(principal.groups | {EVERYONE})
-    allow: list[dict[str, Any]] = [{"terms": {"acl_allow_groups": groups}}]
-    deny: list[dict[str, Any]] = [{"terms": {"acl_deny_groups": groups}}]
-    if principal.user is not None:
-        allow.append({"term": {"acl_allow_users": principal.user}})
-        deny.append({"term": {"acl_deny_users": principal.user}})
+    count = principal.group_count()
+    if count > MAX_GROUPS:
+        raise BadRequest(f"a user may carry at most {MAX_GROUPS} groups, not {count}")
     return {
         "bool": {
-            "filter": [{"bool": {"should": allow, "minimum_should_match": 1}}],
-            "must_not": deny,
+            "filter": [
+                {"bool": {"should": _acl_clauses(principal, "allow"), "minimum_should_match": 1}}
+            ],
+            "must_not": _acl_clauses(principal, "deny"),
         }
     }
+
+
+def _acl_clauses(principal: Principal, effect: str) -> list[dict[str, Any]]:
+    users, groups = f"acl_{effect}_users", f"acl_{effect}_groups"
+    global_groups = sorted(principal.groups | {EVERYONE})
+    folded = sorted(s for s, scope in principal.sources.items() if scope.case_insensitive)
+
+    def matches(suffix: str, extra: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = [
+            {"terms": {groups + suffix: sorted(principal.groups | extra | {EVERYONE})}}
+        ]
+        if principal.user is not None:
+            found.append({"term": {users + suffix: principal.user}})
+        return found
+
+    clauses: list[dict[str, Any]] = []
+    exact = matches("")
+    if folded:  # those sources' documents are matched below, without regard to case
+        clauses.append(
+            {
+                "bool": {
+                    "should": exact,
+                    "minimum_should_match": 1,
+                    "must_not": [{"terms": {"data_source_id": folded}}],
+                }
+            }
+        )
+    else:
+        clauses += exact
+    for source, scope in sorted(principal.sources.items()):
+        if scope.case_insensitive:
+            clauses.append(
+                {
+                    "bool": {
+                        "filter": [
+                            {"term": {"data_source_id": source}},
+                            {
+                                "bool": {
+                                    "should": matches(".lower", scope.groups),
+                                    "minimum_should_match": 1,
+                                }
+                            },
+                        ]
+                    }
+                }
+            )
+        elif own := sorted(scope.groups - set(global_groups)):
+            clauses.append(
+                {
+                    "bool": {
+                        "filter": [
+                            {"term": {"data_source_id": source}},
+                            {"terms": {groups: own}},
+                        ]
+                    }
+                }
+            )
+    return clauses

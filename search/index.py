@@ -13,7 +13,7 @@ from typing import Any
 from elasticsearch import Elasticsearch, NotFoundError
 
 from search.errors import BadRequest
-from search.mapping import ATTRIBUTE_PREFIX, ATTRIBUTE_TYPES, index_body
+from search.mapping import ACL_FIELDS, ATTRIBUTE_PREFIX, ATTRIBUTE_TYPES, index_body
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,17 @@ class IndexManager:
         attrs = mapping.get("properties", {}).get(ATTRIBUTE_PREFIX, {}).get("properties", {})
         return {name: spec.get("type", "object") for name, spec in attrs.items()}
 
+    def needs_upgrade(self) -> bool:
+        """True when the index predates the lower-cased ACL fields of case-insensitive sources.
+
+        Such an index fails closed (their documents match nobody) until ``reindex``."""
+        current = self.current()
+        if current is None:
+            return False
+        mapping = self.es.indices.get_mapping(index=current).body[current]["mappings"]
+        acl = mapping.get("properties", {}).get(ACL_FIELDS[0], {})
+        return "lower" not in acl.get("fields", {})
+
     def reindex(self) -> str:
         """Copy everything into a fresh backing index with the current mapping; swap the alias."""
         old = self.ensure()
@@ -160,5 +171,6 @@ class IndexManager:
             "passages": max(raw["docs"]["count"] - docs, 0),
             "size_bytes": raw["store"]["size_in_bytes"],
             "english_analysis": self.english_available(),
+            "upgrade_needed": self.needs_upgrade(),
             "by_data_source": {b["key"]: b["doc_count"] for b in by_source},
         }

@@ -15,6 +15,8 @@ from typing import Any
 from search.embed import DIMENSIONS
 
 ANALYZER = "quarry_text"
+LOWER = "quarry_lower"
+ACL_FIELDS = ("acl_allow_users", "acl_allow_groups", "acl_deny_users", "acl_deny_groups")
 ATTRIBUTE_PREFIX = "attr"
 
 # Kendra's reserved attribute names and the index fields that hold them.
@@ -49,7 +51,11 @@ def analysis_settings(english: bool) -> dict[str, Any]:
         }
     else:
         analyzer = {"type": "standard"}
-    return {"analyzer": {ANALYZER: analyzer}}
+    return {
+        "analyzer": {ANALYZER: analyzer},
+        # Ids of case-insensitive sources (Alfresco's) are matched on lower-cased sub-fields.
+        "normalizer": {LOWER: {"type": "custom", "filter": ["lowercase"]}},
+    }
 
 
 def index_body(english: bool) -> dict[str, Any]:
@@ -98,10 +104,10 @@ def index_body(english: bool) -> dict[str, Any]:
                 "file_type": keyword,
                 "language_code": keyword,
                 "path": keyword,
-                "acl_allow_users": keyword,
-                "acl_allow_groups": keyword,
-                "acl_deny_users": keyword,
-                "acl_deny_groups": keyword,
+                **{
+                    name: {**keyword, "fields": {"lower": {"type": "keyword", "normalizer": LOWER}}}
+                    for name in ACL_FIELDS
+                },
                 "content_hash": {"type": "keyword", "index": False},
                 "sync_job": keyword,
                 "indexed_at": {"type": "date"},

@@ -1,7 +1,7 @@
 """PutPrincipalMapping, DescribePrincipalMapping, DeletePrincipalMapping on the identity store.
 
-The memberships go to the same store connectors fill, so a user's groups at query time are
-the same whether they came from Alfresco or from a Kendra client. Kendra applies mappings
+The memberships go to the same store connectors fill, in the namespace of the mapping's
+``DataSourceId`` (counting only for that source's documents) or the global one without it. Kendra applies mappings
 asynchronously and orders them by ``OrderingId``; Quarry applies them at once, and a request
 whose ``OrderingId`` is lower than the last applied one is ignored, as Kendra would.
 """
@@ -67,8 +67,8 @@ def put_principal_mapping(
         groups.append(shapes.required(g, "GroupId", 1024, f"GroupMembers.MemberGroups[{i}]."))
         if g.get("DataSourceId"):
             warnings.append(
-                f"GroupMembers.MemberGroups[{i}].DataSourceId: Quarry's group names "
-                "are not scoped to a data source; the group applies everywhere"
+                f"GroupMembers.MemberGroups[{i}].DataSourceId: the member group is read "
+                "in the mapping's own namespace (its DataSourceId, or global without one)"
             )
     if len(users) + len(groups) > MAX_MEMBERS:
         raise validation(f"GroupMembers: at most {MAX_MEMBERS} members inline")

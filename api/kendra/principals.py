@@ -2,8 +2,9 @@
 
 Quarry fails closed where Kendra fails open: no user context is the anonymous searcher (only
 documents open to everyone), a token that does not verify is ``AccessDeniedException`` and
-never anonymous, and a ``USER_TOKEN`` index refuses a bare ``UserId``. Groups are expanded
-through the identity store exactly as for the native API.
+never anonymous, and a ``USER_TOKEN`` index refuses a bare ``UserId``. The principal comes
+from the same principal service as the native API's, so groups are expanded per data source
+exactly as there; ``DataSourceGroups`` count only for their data source.
 """
 
 from __future__ import annotations
@@ -37,47 +38,19 @@ def principal(
         resolver = ctx.resolver(index)
         if resolver is None:
             raise validation("UserContext.Token: this index has no UserTokenConfigurations")
-        base = resolver.resolve(token)
-    else:
-        if index.user_context_policy == "USER_TOKEN":
-            raise validation(
-                "this index's UserContextPolicy is USER_TOKEN: identify the user "
-                "with UserContext.Token"
-            )
-        base = Principal(user=user, groups=frozenset([*groups, *_scoped(ctx, scoped)]))
-    expanded = ctx.svc.runtime.identities.groups_of(base.user, sorted(base.groups))
-    return Principal(user=base.user, groups=frozenset(expanded))
+        return ctx.svc.principals.from_token(token, resolver)
+    if index.user_context_policy == "USER_TOKEN":
+        raise validation(
+            "this index's UserContextPolicy is USER_TOKEN: identify the user with UserContext.Token"
+        )
+    return ctx.svc.principals.for_user(user, groups, _scoped(scoped))
 
 
-def _scoped(ctx: KendraContext, scoped: list[dict[str, Any]]) -> list[str]:
-    """``DataSourceGroups``, applied only where that is exact.
-
-    Quarry's group names are not scoped to a data source. A group given for data source D is
-    therefore applied only if no document of another source grants access to that group;
-    otherwise the request is refused rather than widened.
-    """
+def _scoped(scoped: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """``DataSourceGroups``: each group counts only for its data source's documents."""
     by_source: dict[str, list[str]] = {}
     for i, entry in enumerate(scoped):
         group = shapes.required(entry, "GroupId", 1024, f"UserContext.DataSourceGroups[{i}].")
         source = shapes.required(entry, "DataSourceId", 100, f"UserContext.DataSourceGroups[{i}].")
         by_source.setdefault(source, []).append(group)
-    runtime = ctx.svc.runtime
-    if by_source:
-        runtime.index.ensure()
-    for source, groups in by_source.items():
-        elsewhere = runtime.es.count(
-            index=ctx.svc.settings.docs_alias,
-            query={
-                "bool": {
-                    "filter": [{"terms": {"acl_allow_groups": groups}}],
-                    "must_not": [{"term": {"data_source_id": source}}],
-                }
-            },
-        ).body["count"]
-        if elsewhere:
-            raise validation(
-                f"UserContext.DataSourceGroups: a group given for data source {source!r} also "
-                "grants access to documents of other data sources, and Quarry cannot scope a "
-                "group to one source; pass it in Groups if it applies everywhere"
-            )
-    return [g for groups in by_source.values() for g in groups]
+    return by_source

@@ -8,12 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Path, Query, status
 
+from acl import GLOBAL
 from api.auth import require_admin
 from api.deps import Services, services
-from api.models import Deleted, IdentityTestBody, IdentityTestResponse, SyncBody, SyncStarted
+from api.models import (
+    Deleted,
+    IdentityTestBody,
+    IdentityTestResponse,
+    PrincipalMapping,
+    PrincipalMappingOut,
+    SourceGroups,
+    SyncBody,
+    SyncStarted,
+)
 from connectors.base import CheckResult
+from connectors.models import GroupMembership
+from search.errors import NotFound
 from search.sync.models import DataSource, DataSourceSpec, SyncJob
 
 router = APIRouter(
@@ -110,10 +122,71 @@ def index_stats(svc: Services = Depends(services)) -> dict[str, Any]:
     return svc.runtime.index.stats()
 
 
+_GROUP = Path(min_length=1, max_length=1024, description="The group the mapping defines.")
+_SCOPE = Query(
+    default=None, max_length=100, description="The mapping's data source; omit for global."
+)
+
+
+def _namespace(svc: Services, data_source_id: str | None) -> str:
+    if data_source_id is None:
+        return GLOBAL
+    svc.datasources.get(data_source_id)  # 404 for an unknown data source
+    return data_source_id
+
+
+@router.put("/principal-mappings/{group}", response_model=PrincipalMappingOut)
+def put_principal_mapping(
+    body: PrincipalMapping, group: str = _GROUP, svc: Services = Depends(services)
+) -> PrincipalMappingOut:
+    """Define ``group``'s members (replacing earlier ones) for one data source or globally.
+
+    Mappings survive syncs; a scoped one counts only for that source's documents."""
+    namespace = _namespace(svc, body.data_source_id)
+    svc.runtime.identities.put_memberships(
+        namespace, [GroupMembership(group=group, users=body.users, groups=body.groups)]
+    )
+    return PrincipalMappingOut(group=group, **body.model_dump())
+
+
+@router.get("/principal-mappings/{group}", response_model=PrincipalMappingOut)
+def get_principal_mapping(
+    group: str = _GROUP, data_source_id: str | None = _SCOPE, svc: Services = Depends(services)
+) -> PrincipalMappingOut:
+    found = svc.runtime.identities.get_membership(group, _namespace(svc, data_source_id))
+    if found is None:
+        raise NotFound(f"no principal mapping for group {group!r}")
+    return PrincipalMappingOut(
+        group=group, data_source_id=data_source_id, users=found.users, groups=found.groups
+    )
+
+
+@router.delete("/principal-mappings/{group}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_principal_mapping(
+    group: str = _GROUP, data_source_id: str | None = _SCOPE, svc: Services = Depends(services)
+) -> None:
+    if not svc.runtime.identities.delete_membership(group, _namespace(svc, data_source_id)):
+        raise NotFound(f"no principal mapping for group {group!r}")
+
+
 @router.post("/identity/test", response_model=IdentityTestResponse)
 def identity_test(
     body: IdentityTestBody, svc: Services = Depends(services)
 ) -> IdentityTestResponse:
-    """The groups a user searches with (given groups plus the identity store's, transitively)."""
-    paths = svc.runtime.identities.membership_paths(body.user_id, sorted(set(body.groups)))
-    return IdentityTestResponse(user_id=body.user_id, groups=sorted(paths), paths=paths)
+    """The groups a user searches with: ``groups`` count for every data source (the given ones,
+    like a token's, and global mappings); ``sources`` lists what each data source's own
+    identity records add, which counts only for that source's documents."""
+    resolution = svc.principals.resolution(body.user_id, sorted(set(body.groups)))
+    principal = resolution.principal()
+    return IdentityTestResponse(
+        user_id=body.user_id,
+        groups=sorted(resolution.global_paths),
+        paths=resolution.global_paths,
+        sources={
+            source: SourceGroups(
+                groups=sorted(principal.sources[source].groups),
+                paths={g: c for g, c in paths.items() if g in principal.sources[source].groups},
+            )
+            for source, paths in sorted(resolution.source_paths.items())
+        },
+    )

@@ -1,10 +1,12 @@
 """Alfresco ``permissions`` → Quarry ``AccessControlList``, failing closed.
 
 Quarry's rule (ALFRESCO-NOTES, mirrored by ``AccessControlList.permits``): an ALLOWED entry in
-force whose permission includes Read grants; any DENIED entry in force denies, whatever its
-permission name, because deny wins and a missed deny would leak a document while a spurious
-one only hides it. Entries in force are the node's locally set ones plus, unless inheritance
-is disabled, the inherited ones (the API already resolves those up the tree).
+force whose permission includes Read grants; a DENIED entry in force denies reading when its
+permission includes Read, as Alfresco means it: denying Delete or Write to everyone leaves the
+document readable. A permission name Quarry does not know denies (fail closed: a missed deny
+would leak a document while a spurious one only hides it). Entries in force are the node's
+locally set ones plus, unless inheritance is disabled, the inherited ones (the API already
+resolves those up the tree).
 """
 
 from __future__ import annotations
@@ -26,9 +28,43 @@ READ_ROLES = frozenset(
         "SiteContributor",
         "SiteCollaborator",
         "SiteManager",
+        "All",
     }
 )
 """Permission names that include Read. Anything else (Write, AddChildren...) grants nothing."""
+
+WITHOUT_READ = frozenset(
+    {
+        "Write",
+        "WriteProperties",
+        "WriteContent",
+        "Delete",
+        "DeleteNode",
+        "DeleteChildren",
+        "AddChildren",
+        "CreateChildren",
+        "LinkChildren",
+        "CreateAssociations",
+        "DeleteAssociations",
+        "Execute",
+        "ReadPermissions",
+        "ChangePermissions",
+        "TakeOwnership",
+        "SetOwner",
+        "Lock",
+        "Unlock",
+        "CheckOut",
+        "CheckIn",
+        "CancelCheckOut",
+    }
+)
+"""Alfresco's permissions that do not include Read: denying one of them hides nothing. Every
+other name, Read's parts (ReadContent...) and names unknown to Quarry included, hides."""
+
+
+def denies_read(permission: str) -> bool:
+    """Whether a DENIED entry for ``permission`` takes away the right to read."""
+    return permission not in WITHOUT_READ
 
 GROUP_PREFIX = "GROUP_"
 ROLE_PREFIX = "ROLE_"
@@ -91,7 +127,8 @@ def to_acl(permissions: Any) -> AccessControlList | None:
             continue
         is_group = authority.startswith(GROUP_PREFIX)
         if status == "DENIED":
-            (deny_groups if is_group else deny_users).add(authority)
+            if denies_read(name):
+                (deny_groups if is_group else deny_users).add(authority)
         elif name in READ_ROLES:
             (allow_groups if is_group else allow_users).add(authority)
     return AccessControlList(

@@ -93,6 +93,8 @@ class AlfrescoConfig(BaseModel):
     """Documents yielded between two checkpoints of a pass (taken between folders)."""
     change_overlap_seconds: int = Field(default=300, ge=0, le=86400)
     """Incremental passes look this far before the last sync, for the search index's lag."""
+    case_insensitive_ids: bool = True
+    """Match user and group ids of this source without regard to case, as Alfresco does."""
 
     @model_validator(mode="before")
     @classmethod

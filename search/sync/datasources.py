@@ -14,7 +14,7 @@ from typing import Any
 
 from connectors.base import CheckResult, Connector
 from connectors.errors import ConnectorConfigError, ConnectorError
-from connectors.registry import build_connector
+from connectors.registry import build_connector, case_insensitive_ids
 from search.errors import BadRequest, Conflict
 from search.runtime import Runtime
 from search.sync.locks import start_lock
@@ -80,11 +80,16 @@ class DataSourceService:
             "state": {"last_scheduled_at": now},
         }
         self.store.create_source(doc)
+        self.runtime.identities.bump_generation()  # a new identity namespace
         log.info("data source created", extra={"data_source_id": spec.name, "type": spec.type})
         return to_model(doc)
 
     def list(self) -> builtins.list[DataSource]:
         return [to_model(doc) for doc in self.store.list_sources()]
+
+    def identity_scopes(self) -> dict[str, bool]:
+        """Each data source's identity namespace: its id, and whether it ignores case in ids."""
+        return {s.id: case_insensitive_ids(s.type, s.config) for s in self.list()}
 
     def get(self, data_source_id: str) -> DataSource:
         doc, _, _ = self.store.source_doc(data_source_id)
@@ -110,6 +115,7 @@ class DataSourceService:
                 raise Conflict(f"data source {data_source_id!r} keeps changing; retry")
         finally:
             lock.release()
+        self.runtime.identities.bump_generation()  # its id case rule may have changed
         log.info("data source updated", extra={"data_source_id": data_source_id})
         return to_model(doc)
 

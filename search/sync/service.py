@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from acl import TokenResolver
+from search.principals import PrincipalService
+from search.runtime import Runtime
 from search.sync.datasources import DataSourceService, InvalidConfig
 from search.sync.jobs import SweepReport, SyncService
 from search.sync.runner import LockBusy, RunOutcome, run_job
@@ -10,8 +13,19 @@ __all__ = [
     "DataSourceService",
     "InvalidConfig",
     "LockBusy",
+    "PrincipalService",
     "RunOutcome",
     "SweepReport",
     "SyncService",
+    "principal_service",
     "run_job",
 ]
+
+
+def principal_service(
+    runtime: Runtime, tokens: TokenResolver | None = None, ttl_s: float = 30.0
+) -> PrincipalService:
+    """The principal service over the runtime's identity store and its data sources."""
+    return PrincipalService(
+        runtime.identities, DataSourceService(runtime).identity_scopes, tokens, ttl_s
+    )

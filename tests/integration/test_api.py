@@ -310,27 +310,6 @@ def test_measurement_modes_are_admin_only(api_client: TestClient, api_corpus: li
     assert response.json()["results"][0]["id"] == "corpus:vacation"
 
 
-def test_group_cache_reuses_resolutions_for_its_ttl() -> None:
-    from api.groups import GroupCache
-
-    calls: list[tuple[str, tuple[str, ...]]] = []
-
-    class Store:
-        def groups_of(self, user: str, extra: tuple[str, ...] = ()) -> set[str]:
-            calls.append((user, tuple(extra)))
-            return {*extra, "GROUP_parent"}
-
-    cache = GroupCache(Store(), ttl_s=60)  # type: ignore[arg-type]
-    assert cache.groups_of("u", ["b", "a"]) == {"a", "b", "GROUP_parent"}
-    assert cache.groups_of("u", ["a", "b"]) == {"a", "b", "GROUP_parent"}
-    assert cache.groups_of("u", ["a"]) == {"a", "GROUP_parent"}
-    assert calls == [("u", ("a", "b")), ("u", ("a",))]
-    uncached = GroupCache(Store(), ttl_s=0)  # type: ignore[arg-type]
-    uncached.groups_of("u")
-    uncached.groups_of("u")
-    assert calls[-2:] == [("u", ()), ("u", ())]
-
-
 def test_cors_is_off_unless_origins_are_configured(
     api_client: TestClient, api_settings: ApiSettings, runtime: Runtime
 ) -> None:

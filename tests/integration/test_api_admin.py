@@ -112,8 +112,40 @@ def test_identity_test_shows_transitive_groups(
     )
     assert response.status_code == 200
     body = response.json()
-    assert set(body["groups"]) == {"GROUP_x", "GROUP_platform", "GROUP_engineering"}
-    assert body["paths"]["GROUP_engineering"] == ["GROUP_platform", "GROUP_engineering"]
+    # The given groups count everywhere; the corpus source's memberships only for its documents.
+    assert body["groups"] == ["GROUP_x"]
+    corpus = body["sources"]["corpus"]
+    assert set(corpus["groups"]) == {"GROUP_platform", "GROUP_engineering"}
+    assert corpus["paths"]["GROUP_engineering"] == ["GROUP_platform", "GROUP_engineering"]
+
+
+def test_principal_mappings_scoped_and_global(
+    api_client: TestClient, api_corpus: list[str]
+) -> None:
+    engineering = {"corpus:kubernetes"}
+    assert not engineering & query_ids(api_client, "kubernetes incident", as_user("quinn"))
+    # A mapping scoped to another (unknown) data source is refused; a global one counts here.
+    scoped = api_client.put(
+        "/v1/principal-mappings/GROUP_engineering",
+        json={"data_source_id": "no-such-source", "users": ["quinn"]},
+        headers=ADMIN,
+    )
+    assert scoped.status_code == 404
+    put = api_client.put(
+        "/v1/principal-mappings/GROUP_engineering", json={"users": ["quinn"]}, headers=ADMIN
+    )
+    assert put.status_code == 200 and put.json()["data_source_id"] is None
+    try:
+        got = api_client.get("/v1/principal-mappings/GROUP_engineering", headers=ADMIN)
+        assert got.status_code == 200 and got.json()["users"] == ["quinn"]
+        assert engineering <= query_ids(api_client, "kubernetes incident", as_user("quinn"))
+    finally:
+        gone = api_client.delete("/v1/principal-mappings/GROUP_engineering", headers=ADMIN)
+        assert gone.status_code == 204
+    # The mapping's removal applies at once (the cache follows the identity generation).
+    assert not engineering & query_ids(api_client, "kubernetes incident", as_user("quinn"))
+    missing = api_client.get("/v1/principal-mappings/GROUP_engineering", headers=ADMIN)
+    assert missing.status_code == 404
 
 
 def _spec(name: str, root: Path, **extra: Any) -> dict[str, Any]:

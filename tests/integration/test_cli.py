@@ -166,10 +166,9 @@ def test_admin_flow_from_create_to_delete(
         env={"QUARRY_JSON_TOKENS_TRUSTED": "true"},
     )
     assert by_token.returncode == 0, by_token.stderr
-    assert json.loads(by_token.stdout)["principal"] == {
-        "user": "carol",
-        "groups": ["GROUP_extra", "GROUP_hr", "GROUP_payroll"],
-    }
+    principal = json.loads(by_token.stdout)["principal"]
+    assert principal["user"] == "carol"
+    assert principal["groups"] == ["GROUP_extra", "GROUP_hr", "GROUP_payroll"]
     untrusted = cli("query", "salary", "--token", token)  # JSON tokens are off by default
     assert untrusted.returncode == 2 and "JSON user tokens are not enabled" in untrusted.stderr
     human = cli("query", "salary review calendar", "--user", "carol", "--page-size", "1")
@@ -186,7 +185,11 @@ def test_admin_flow_from_create_to_delete(
     shown = cli("explain", salaries, "--user", "carol")
     assert "CAN see it" in shown.stdout and "GROUP_payroll → GROUP_hr" in shown.stdout
     groups = cli.json("identity", "show", "carol")["groups"]
-    assert {"group": "GROUP_hr", "chain": ["GROUP_payroll", "GROUP_hr"]} in groups
+    assert {
+        "group": "GROUP_hr",
+        "scope": "global",
+        "chain": ["GROUP_payroll", "GROUP_hr"],
+    } in groups
 
     refused = cli("datasource", "delete", name)  # no terminal to confirm on, no --yes
     assert refused.returncode == 2 and "--yes" in refused.stderr

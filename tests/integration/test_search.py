@@ -353,3 +353,48 @@ def test_failed_touches_and_deletes_are_reported_under_their_doc_ids(rt: Runtime
     finally:
         rt.es.indices.put_settings(index=index, settings={"index.blocks.write": False})
         rt.es.indices.delete(index=index)
+
+
+def _spell_view(rt: Runtime, text: str) -> dict[str, object]:
+    response = rt.engine.search(
+        QueryRequest(query_text=text), Principal.anonymous(), mode=RetrievalMode.BM25
+    )
+    return response.model_dump(exclude={"query_id"})
+
+
+@pytest.mark.parametrize("typed", ["replication", "replicatiom", "testedx"])
+def test_a_word_only_in_hidden_documents_answers_like_a_word_nowhere(
+    rt: Runtime, typed: str
+) -> None:
+    from acl import AccessControlList
+    from connectors.models import Deletion, Document
+
+    public = Document(
+        id="corpus:spell-public",
+        title="Replicate the test",
+        text="We replicate every test before the release.",
+        acl=AccessControlList.public(),
+    )
+    hidden = Document(
+        id="corpus:spell-hidden",
+        title="Replication",
+        text="Replication was tested by the storage team.",
+        acl=AccessControlList(allow_groups=["GROUP_storage"]),
+    )
+    rt.pipeline.write_batch(SOURCE, [public, hidden])
+    rt.writer.refresh()
+    try:
+        with_hidden = _spell_view(rt, typed)
+        rt.pipeline.write_batch(SOURCE, [Deletion(id=hidden.id)])
+        rt.writer.refresh()
+        backing = rt.index.current()
+        assert backing is not None
+        rt.es.indices.forcemerge(index=backing, only_expunge_deletes=True)
+        rt.es.indices.refresh(index=backing)
+        nowhere = _spell_view(rt, typed)
+    finally:
+        rt.pipeline.write_batch(SOURCE, [Deletion(id=public.id), Deletion(id=hidden.id)])
+        rt.writer.refresh()
+    assert with_hidden == nowhere
+    assert "replication" not in str(with_hidden["spell_suggestion"] or "")
+    assert "tested" not in str(with_hidden["spell_suggestion"] or "")

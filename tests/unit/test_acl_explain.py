@@ -10,8 +10,8 @@ from acl import (
     AccessControlList,
     MembershipGraph,
     Principal,
-    expand_principal,
     explain,
+    resolve,
 )
 
 ALICE = Principal(user="alice", groups=frozenset({"eng"}))
@@ -72,7 +72,7 @@ def test_nested_group_chain_is_shown() -> None:
     graph = MembershipGraph(
         group_users={"eng": ["alice"]}, group_subgroups={"staff": ["eng"], "all": ["staff"]}
     )
-    principal = expand_principal(Principal(user="alice"), graph)
+    principal = resolve(graph, "alice").principal()
     result = explain(
         AccessControlList(allow_groups=["all"]), principal, graph.membership_paths("alice")
     )
@@ -85,7 +85,7 @@ def test_nested_deny_chain_is_shown() -> None:
     graph = MembershipGraph(
         group_users={"contractors": ["carol"]}, group_subgroups={"vendors": ["contractors"]}
     )
-    principal = expand_principal(Principal(user="carol"), graph)
+    principal = resolve(graph, "carol").principal()
     acl = AccessControlList(allow_groups=[EVERYONE], deny_groups=["vendors"])
     result = explain(acl, principal, graph.membership_paths("carol"))
     assert not result.allowed
@@ -178,7 +178,7 @@ def test_verdict_agrees_for_expanded_principals_with_paths(
     group_subgroups: dict[str, list[str]],
 ) -> None:
     graph = MembershipGraph(group_users, group_subgroups)
-    principal = expand_principal(Principal(user=user), graph)
+    principal = resolve(graph, user).principal()
     result = explain(acl, principal, graph.membership_paths(user))
     assert result.allowed == acl.permits(principal)
     for entry in result.granting + result.denying:

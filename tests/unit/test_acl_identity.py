@@ -1,4 +1,4 @@
-"""Nested group resolution and principal expansion."""
+"""Nested group resolution, per data source namespace, and principal expansion."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from acl import AccessControlList, GroupResolver, MembershipGraph, Principal, expand_principal
+from acl import (
+    GLOBAL,
+    AccessControlList,
+    MembershipEdges,
+    MembershipGraph,
+    Principal,
+    resolve,
+)
 
 GRAPH = MembershipGraph(
     group_users={"eng": ["alice"], "ops": ["bob"], "contractors": ["carol"]},
@@ -21,7 +28,7 @@ def test_groups_are_resolved_through_every_level() -> None:
 
 
 def test_direct_groups_are_only_the_listed_ones() -> None:
-    assert GRAPH.direct_groups_of("alice") == {"eng"}
+    assert GRAPH.direct_groups("alice", [GLOBAL], fold=False) == {"eng"}
 
 
 def test_unknown_user_has_no_groups() -> None:
@@ -58,20 +65,19 @@ def test_membership_paths_start_from_token_groups_too() -> None:
     assert GRAPH.membership_paths(None, ["ops"])["all"] == ["ops", "staff", "all"]
 
 
-def test_membership_graph_is_a_group_resolver() -> None:
-    assert isinstance(GRAPH, GroupResolver)
+def test_membership_graph_is_membership_edges() -> None:
+    assert isinstance(GRAPH, MembershipEdges)
 
 
-def test_expand_principal_merges_token_and_directory_groups() -> None:
-    principal = Principal(user="alice", groups=frozenset({"contractors", "token-only"}))
-    expanded = expand_principal(principal, GRAPH)
+def test_resolve_merges_token_and_directory_groups() -> None:
+    expanded = resolve(GRAPH, "alice", {"contractors", "token-only"}).principal()
     assert expanded.user == "alice"
     assert expanded.groups == {"eng", "staff", "all", "contractors", "vendors", "token-only"}
 
 
-def test_expand_principal_for_anonymous_uses_only_token_groups() -> None:
-    assert expand_principal(Principal.anonymous(), GRAPH) == Principal.anonymous()
-    anonymous_ops = expand_principal(Principal(groups=frozenset({"ops"})), GRAPH)
+def test_resolve_for_anonymous_uses_only_given_groups() -> None:
+    assert resolve(GRAPH, None).principal() == Principal.anonymous()
+    anonymous_ops = resolve(GRAPH, None, ["ops"]).principal()
     assert anonymous_ops == Principal(groups=frozenset({"ops", "staff", "all"}))
 
 
@@ -79,13 +85,89 @@ def test_expansion_makes_nested_denies_apply() -> None:
     acl = AccessControlList(allow_groups=["GROUP_EVERYONE"], deny_groups=["vendors"])
     carol = Principal(user="carol")
     assert acl.permits(carol)
-    assert not acl.permits(expand_principal(carol, GRAPH))
+    assert not acl.permits(resolve(GRAPH, "carol").principal())
 
 
 def test_expansion_makes_nested_allows_apply() -> None:
     acl = AccessControlList(allow_groups=["all"])
     assert not acl.permits(Principal(user="alice"))
-    assert acl.permits(expand_principal(Principal(user="alice"), GRAPH))
+    assert acl.permits(resolve(GRAPH, "alice").principal())
+
+
+# --- namespaces: one source's groups never open another source's documents ---------------------
+
+# Two repositories name their groups alike: in A, contractors sit inside the engineering site
+# group; in B, dave is only a contractor and the site group holds engineers alone.
+REPOS = (
+    MembershipGraph()
+    .add("A", {"contractors": ["erin"], "marketing": ["erin"]}, {"site_eng": ["contractors"]})
+    .add("B", {"contractors": ["dave"], "site_eng": ["bob"]})
+)
+SCOPES = {"A": False, "B": False}
+
+
+def test_a_sources_nesting_counts_only_for_that_source() -> None:
+    dave = resolve(REPOS, "dave", (), SCOPES).principal()
+    site_doc = AccessControlList(allow_groups=["site_eng"])
+    assert not site_doc.permits(dave, "B")
+    assert not site_doc.permits(dave, "A")  # dave is in no group of A at all
+    erin = resolve(REPOS, "erin", (), SCOPES).principal()
+    assert site_doc.permits(erin, "A")
+    assert not site_doc.permits(erin, "B")
+
+
+def test_a_sources_membership_never_denies_in_another_source() -> None:
+    erin = resolve(REPOS, "erin", (), SCOPES).principal()
+    doc = AccessControlList(allow_groups=["GROUP_EVERYONE"], deny_groups=["marketing"])
+    assert not doc.permits(erin, "A")
+    assert doc.permits(erin, "B")
+
+
+def test_token_groups_count_for_every_source_and_expand_in_each() -> None:
+    frank = resolve(REPOS, "frank", {"contractors"}, SCOPES).principal()
+    site_doc = AccessControlList(allow_groups=["site_eng"])
+    assert site_doc.permits(frank, "A")  # A nests contractors inside site_eng
+    assert not site_doc.permits(frank, "B")
+    assert AccessControlList(allow_groups=["contractors"]).permits(frank, "B")
+
+
+def test_global_mappings_count_everywhere_and_scoped_ones_only_in_their_source() -> None:
+    graph = (
+        MembershipGraph()
+        .add(GLOBAL, {"auditors": ["gina"]})
+        .add("A", {"reviewers": ["gina"]}, {"site_eng": ["auditors"]})
+    )
+    gina = resolve(graph, "gina", (), SCOPES).principal()
+    assert "auditors" in gina.groups
+    assert AccessControlList(allow_groups=["auditors"]).permits(gina, "B")
+    assert AccessControlList(allow_groups=["site_eng"]).permits(gina, "A")
+    assert not AccessControlList(allow_groups=["reviewers"]).permits(gina, "B")
+    assert AccessControlList(allow_groups=["reviewers"]).permits(gina, "A")
+
+
+def test_source_groups_given_for_one_source_count_only_there() -> None:
+    given = resolve(REPOS, "zoe", (), SCOPES, {"B": ["site_eng"]}).principal()
+    doc = AccessControlList(allow_groups=["site_eng"])
+    assert doc.permits(given, "B") and not doc.permits(given, "A")
+
+
+def test_case_insensitive_sources_match_ids_without_case() -> None:
+    graph = MembershipGraph().add("A", {"GROUP_Site_Eng": ["Alice"]}).add("B", {"eng": ["alice"]})
+    alice = resolve(graph, "alice", {"GROUP_Auditors"}, {"A": True, "B": False}).principal()
+    assert AccessControlList(allow_groups=["group_site_eng"]).permits(alice, "A")
+    assert AccessControlList(allow_users=["ALICE"]).permits(alice, "A")
+    assert not AccessControlList(allow_users=["ALICE"]).permits(alice, "B")
+    assert AccessControlList(allow_groups=["group_auditors"]).permits(alice, "A")
+    assert not AccessControlList(allow_groups=["group_auditors"]).permits(alice, "B")
+    denied = AccessControlList(allow_groups=["GROUP_EVERYONE"], deny_users=["ALICE"])
+    assert not denied.permits(alice, "A") and denied.permits(alice, "B")
+
+
+def test_a_document_of_an_unknown_source_sees_only_global_groups() -> None:
+    dave = resolve(REPOS, "dave", {"tok"}, SCOPES).principal()
+    assert not AccessControlList(allow_groups=["contractors"]).permits(dave, "C")
+    assert AccessControlList(allow_groups=["tok"]).permits(dave, "C")
+    assert not AccessControlList(allow_groups=["contractors"]).permits(dave)
 
 
 # --- property: the graph agrees with a brute-force closure -------------------------------------

@@ -43,22 +43,50 @@ def test_inheritance_off_drops_inherited_entries() -> None:
     assert not acl.permits(Principal(user="mallory"))
 
 
-def test_denied_entries_win_whatever_their_role() -> None:
+def test_a_denied_read_or_role_wins_over_allows() -> None:
     acl = to_acl(
         {
             "isInheritanceEnabled": True,
             "inherited": [_entry(EVERYONE, "Consumer")],
             "locallySet": [
                 _entry("GROUP_contractors", "Read", "DENIED"),
-                _entry("eve", "Write", "DENIED"),
+                _entry("eve", "SiteCollaborator", "DENIED"),
+                _entry("frank", "All", "DENIED"),
             ],
         }
     )
     assert acl is not None
-    assert acl.deny_groups == ["GROUP_contractors"] and acl.deny_users == ["eve"]
+    assert acl.deny_groups == ["GROUP_contractors"] and acl.deny_users == ["eve", "frank"]
     assert not acl.permits(Principal(user="dan", groups=["GROUP_contractors"]))
     assert not acl.permits(Principal(user="eve"))
+    assert not acl.permits(Principal(user="frank"))
     assert acl.permits(Principal(user="dan"))
+
+
+@pytest.mark.parametrize("permission", ["Delete", "Write", "AddChildren", "WriteContent"])
+def test_a_denied_write_only_permission_hides_nothing(permission: str) -> None:
+    acl = to_acl(
+        {
+            "isInheritanceEnabled": True,
+            "inherited": [_entry("GROUP_site_eng_SiteManager", "SiteManager")],
+            "locallySet": [_entry(EVERYONE, permission, "DENIED")],
+        }
+    )
+    assert acl is not None and acl.deny_groups == [] and acl.deny_users == []
+    assert acl.permits(Principal(user="mia", groups=["GROUP_site_eng_SiteManager"]))
+
+
+@pytest.mark.parametrize("permission", ["ReadContent", "SomeCustomPermission"])
+def test_a_denied_part_of_read_or_an_unknown_permission_hides(permission: str) -> None:
+    acl = to_acl(
+        {
+            "isInheritanceEnabled": True,
+            "inherited": [_entry(EVERYONE, "Consumer")],
+            "locallySet": [_entry("GROUP_contractors", permission, "DENIED")],
+        }
+    )
+    assert acl is not None and acl.deny_groups == ["GROUP_contractors"]
+    assert not acl.permits(Principal(user="dan", groups=["GROUP_contractors"]))
 
 
 def test_no_read_grant_is_an_empty_acl() -> None:

@@ -198,7 +198,11 @@ async function applyTestUser() {
       const who = identity();
       const data = await post("/v1/identity/test", { user_id: user, groups: who.context.groups },
         who.headers);
-      out.textContent = `searches with groups:\n${data.groups.join("\n") || "(none)"}`;
+      const lines = [...data.groups];
+      for (const [source, scoped] of Object.entries(data.sources || {})) {
+        for (const g of scoped.groups) lines.push(`${g} (only in ${source})`);
+      }
+      out.textContent = `searches with groups:\n${lines.join("\n") || "(none)"}`;
       out.hidden = false;
     } catch (err) {
       showError(err.message);

@@ -8,7 +8,7 @@ from its ancestors up to the first inheritance break.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from connectors.alfresco.simulator.content_model import (
     EVERYONE,
@@ -40,23 +40,62 @@ def authorities_of(user_id: str, groups: Mapping[str, Group]) -> frozenset[str]:
     return frozenset({user_id, EVERYONE} | transitive_groups(user_id, groups))
 
 
+# The simulator keeps its own permission tables on purpose: it is the independent oracle the
+# connector's mapping (connectors/alfresco/acl.py) is tested against, so neither copies the other.
+_NOT_READ: frozenset[str] = frozenset(
+    {
+        "Write",
+        "WriteProperties",
+        "WriteContent",
+        "Delete",
+        "DeleteNode",
+        "DeleteChildren",
+        "AddChildren",
+        "CreateChildren",
+        "LinkChildren",
+        "CreateAssociations",
+        "DeleteAssociations",
+        "Execute",
+        "ReadPermissions",
+        "ChangePermissions",
+        "TakeOwnership",
+        "SetOwner",
+        "Lock",
+        "Unlock",
+        "CheckOut",
+        "CheckIn",
+        "CancelCheckOut",
+    }
+)
+
+
 def grants(
-    entries: Iterable[PermissionEntry], authorities: frozenset[str], roles: frozenset[str]
+    entries: Iterable[PermissionEntry],
+    authorities: frozenset[str],
+    roles: frozenset[str],
+    denied_by: Callable[[str], bool] | None = None,
 ) -> bool:
-    """Deny-wins evaluation of ``entries`` for a permission satisfied by any of ``roles``."""
+    """Deny-wins evaluation of ``entries`` for a permission satisfied by any of ``roles``.
+
+    A DENIED entry takes the permission away when ``denied_by(name)`` holds (always when
+    that is None)."""
     allowed = False
     for entry in entries:
         if entry.authority_id not in authorities:
             continue
         if entry.denied:
-            return False
+            if denied_by is None or denied_by(entry.name):
+                return False
+            continue
         if entry.name in roles:
             allowed = True
     return allowed
 
 
 def grants_read(entries: Iterable[PermissionEntry], authorities: frozenset[str]) -> bool:
-    return grants(entries, authorities, READ_ROLES)
+    """Alfresco's meaning: only a denied permission that includes Read (or one unknown to the
+    oracle, failing closed) hides; denying Delete or Write leaves the node readable."""
+    return grants(entries, authorities, READ_ROLES | {"All"}, lambda name: name not in _NOT_READ)
 
 
 def allowable_operations(
