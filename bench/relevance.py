@@ -1,6 +1,8 @@
 """Ranking quality on a BEIR-layout collection: nDCG@10 and Recall@100 per retrieval mode.
 
-    python bench/relevance.py --dataset ../shared/datasets/scifact [--split test] [--tune]
+    python bench/relevance.py [--dataset ../shared/datasets/scifact] [--split test] [--tune]
+
+The dataset defaults to ``datasets/scifact`` in ``QUARRY_SHARED_DIR`` (default ``../shared``).
 
 Indexes the collection through Quarry's own pipeline (once; vectors are cached on disk),
 then runs every test query through Quarry's own query path in each mode. ``--tune`` grid-
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from collections import defaultdict
@@ -113,7 +116,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--dataset", type=Path, required=True)
+    beside = Path(__file__).resolve().parents[2] / "shared"
+    shared = Path(os.environ.get("QUARRY_SHARED_DIR", beside))
+    parser.add_argument("--dataset", type=Path, default=shared / "datasets" / "scifact")
     parser.add_argument("--split", default="test")
     parser.add_argument("--tune", action="store_true", help="grid-search knobs on the train split")
     parser.add_argument("--modes", default="bm25,dense,hybrid,rerank")
@@ -124,13 +129,22 @@ def main() -> None:
         help="standard: measure what the English analysis plugin is worth",
     )
     args = parser.parse_args()
+    split = "train" if args.tune else args.split
+    for needed in ("corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv"):
+        if not (args.dataset / needed).is_file():
+            parser.exit(
+                2,
+                f"relevance: {args.dataset / needed} is missing; pass --dataset a BEIR-layout "
+                "folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv) or set "
+                "QUARRY_SHARED_DIR to the folder holding datasets/scifact\n",
+            )
 
     name = args.dataset.name.lower()
     suffix = "" if args.analyzer == "english" else "-standard"
     rt = bench_runtime(
         f"qbench-{name}{suffix}", english=None if args.analyzer == "english" else False
     )
-    corpus, queries, qrels = load(args.dataset, "train" if args.tune else args.split)
+    corpus, queries, qrels = load(args.dataset, split)
     ensure_indexed(rt, corpus, name)
     rt.engine.max_page_size = 100
 

@@ -20,8 +20,6 @@ from search.runtime import Runtime
 from search.settings import Settings
 from tests.stack import ROOT, WorkerProcess, ready_runtime, running_worker
 
-SHARED = Path(os.environ.get("QUARRY_SHARED_DIR", ROOT.parent / "shared"))
-
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:

@@ -14,7 +14,6 @@ Timestamps (``format: date-time``) must use Alfresco's ``2026-03-01T10:15:30.000
 from __future__ import annotations
 
 import copy
-import os
 import re
 from functools import cache
 from pathlib import Path
@@ -22,6 +21,8 @@ from typing import Any
 
 import jsonschema
 import yaml
+
+from tests.shared import require_shared
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ALFRESCO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$")
@@ -34,13 +35,14 @@ FILES = {
 _DROPPED = {"example", "discriminator", "readOnly", "xml", "externalDocs"}
 
 
-def shared_dir() -> Path:
-    return Path(os.environ.get("QUARRY_SHARED_DIR", REPO_ROOT.parent / "shared"))
-
-
 @cache
 def load(api: str) -> dict[str, Any]:
-    path = shared_dir() / "alfresco-api" / FILES[api]
+    """One API's definitions; skips the calling test (fails it in CI) when they are absent."""
+    folder = require_shared(
+        "alfresco-api",
+        "Alfresco contract tests need the official Alfresco REST API definitions (Apache-2.0)",
+    )
+    path = folder / FILES[api]
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with path.open(encoding="utf-8") as handle:
         document: dict[str, Any] = yaml.load(handle, Loader=loader)
