@@ -18,7 +18,7 @@ from api.store import FeedbackStore, QueryLog
 from search.runtime import Runtime
 
 if TYPE_CHECKING:
-    from search.sync.service import DataSourceService, SyncService
+    from sync_engine.service import DataSourceService, SyncService
 
 
 class Services:
@@ -50,13 +50,13 @@ class Services:
 
     @cached_property
     def datasources(self) -> DataSourceService:
-        from search.sync.service import DataSourceService
+        from sync_engine.service import DataSourceService
 
         return DataSourceService(self.runtime)
 
     @cached_property
     def sync(self) -> SyncService:
-        from search.sync.service import SyncService
+        from sync_engine.service import SyncService
 
         return SyncService(self.runtime, self.celery)
 

@@ -128,7 +128,7 @@ def _loc_parts(loc: object) -> list[str | int]:
 
 def _invalid_config(_: Request, exc: Exception) -> JSONResponse:
     """A connector config its model rejects: a 422 naming ``config.<field>`` like any body field."""
-    from search.sync.datasources import InvalidConfig
+    from sync_engine.datasources import InvalidConfig
 
     assert isinstance(exc, InvalidConfig)
     fields = [
@@ -195,7 +195,7 @@ def install(app: FastAPI) -> None:
     """Register the handlers; the most specific class wins in Starlette's lookup."""
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(ApiError, _api_error)
-    from search.sync.datasources import InvalidConfig
+    from sync_engine.datasources import InvalidConfig
 
     app.add_exception_handler(InvalidConfig, _invalid_config)
     app.add_exception_handler(SearchError, _search_error)

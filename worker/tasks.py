@@ -11,7 +11,7 @@ from celery.signals import setup_logging, worker_process_init
 from connectors.models import Document
 from search.logs import configure_logging, log_context
 from search.runtime import Runtime
-from search.sync.runner import LockBusy, run_job
+from sync_engine.runner import LockBusy, run_job
 from worker.app import app
 
 _runtime: Runtime | None = None

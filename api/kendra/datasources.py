@@ -16,8 +16,8 @@ from api.kendra import alfresco, cron, shapes
 from api.kendra.context import KendraContext
 from api.kendra.errors import KendraError, validation
 from search.errors import Conflict
-from search.sync.datasources import InvalidConfig
-from search.sync.models import DataSource, DataSourceSpec
+from sync_engine.datasources import InvalidConfig
+from sync_engine.models import DataSource, DataSourceSpec
 
 DATA_SOURCE = "datasource"
 ALFRESCO = "alfresco"

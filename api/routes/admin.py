@@ -14,7 +14,7 @@ from api.auth import require_admin
 from api.deps import Services, services
 from api.models import Deleted, IdentityTestBody, IdentityTestResponse, SyncBody, SyncStarted
 from connectors.base import CheckResult
-from search.sync.models import DataSource, DataSourceSpec, SyncJob
+from sync_engine.models import DataSource, DataSourceSpec, SyncJob
 
 router = APIRouter(
     prefix="/v1",
