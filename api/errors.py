@@ -1,6 +1,7 @@
 """Every error the API answers, in one JSON shape: ``{"error": {"code", "message"[, "fields"]}}``.
 
-The core's stable error codes are mapped to HTTP statuses here and nowhere else. Unexpected
+The core's stable error codes (``QuarryError.code``) map to HTTP statuses through
+``api/error_codes.py``, the table the Kendra face shares. Unexpected
 exceptions are logged with their traceback and answered with a bare 500: no stack trace, no
 exception text (it may quote a query, a token or a backend address) ever reaches a client.
 """
@@ -20,18 +21,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from acl import AclError, InvalidTokenError
-from search.errors import SearchError
+from acl import AclError
+from api.error_codes import STATUS_BY_CODE
+from quarry.errors import QuarryError
 
 log = logging.getLogger(__name__)
-
-STATUS_BY_CODE: dict[str, int] = {
-    "bad_request": 400,
-    "not_found": 404,
-    "conflict": 409,
-    "backend_unavailable": 503,
-}
-"""The core's ``SearchError.code`` values and the status each one answers with."""
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -143,22 +137,20 @@ def _api_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, exc.fields, exc.headers)
 
 
-def _search_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, SearchError)
+def _quarry_error(_: Request, exc: Exception) -> JSONResponse:
+    """Any core error: its code picks the status from the shared table."""
+    assert isinstance(exc, QuarryError)
     status = STATUS_BY_CODE.get(exc.code, 500)
     if status == 500:
-        log.error("unmapped search error %s", exc.code)
+        log.error("unmapped error code %s", exc.code)
         return error_response(500, "internal_error", "internal error")
+    if isinstance(exc, AclError) and status >= 500:
+        # Secret or token configuration problems are the deployment's, not the caller's.
+        log.error("user-context token configuration is unusable: %s", exc.message)
+        return error_response(
+            status, "backend_unavailable", "user-context tokens are misconfigured"
+        )
     return error_response(status, exc.code, exc.message)
-
-
-def _acl_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AclError)
-    if isinstance(exc, InvalidTokenError):
-        return error_response(401, exc.code, exc.reason)
-    # Secret or token configuration problems are the deployment's, not the caller's.
-    log.error("user-context token configuration is unusable: %s", exc.reason)
-    return error_response(503, "backend_unavailable", "user-context tokens are misconfigured")
 
 
 def _http_error(_: Request, exc: Exception) -> JSONResponse:
@@ -198,8 +190,7 @@ def install(app: FastAPI) -> None:
     from sync_engine.datasources import InvalidConfig
 
     app.add_exception_handler(InvalidConfig, _invalid_config)
-    app.add_exception_handler(SearchError, _search_error)
-    app.add_exception_handler(AclError, _acl_error)
+    app.add_exception_handler(QuarryError, _quarry_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(EsConnectionError, _elasticsearch_error)
     app.add_exception_handler(EsConnectionTimeout, _elasticsearch_error)
