@@ -14,7 +14,7 @@ from fastapi import Request
 from acl import TokenResolver
 from api.groups import GroupCache
 from api.settings import ApiSettings
-from api.store import FeedbackStore, QueryLog
+from search.query_log import FeedbackStore, QueryLog
 from search.runtime import Runtime
 
 if TYPE_CHECKING:

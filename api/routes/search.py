@@ -23,8 +23,8 @@ from api.models import (
     SuggestBody,
     SuggestResponse,
 )
-from api.suggest import suggest as suggest_titles_and_queries
 from search.query import QueryRequest, QueryResponse, RetrievalMode, RetrieveResponse
+from search.suggest import suggest as suggest_titles_and_queries
 
 router = APIRouter(prefix="/v1", tags=["search"])
 

@@ -14,8 +14,8 @@ from elasticsearch import Elasticsearch
 
 from acl import Principal
 from api.models import Suggestion
-from api.store import QueryLog, normalise
 from search.filters import acl_filter
+from search.query_log import QueryLog, normalise
 
 
 def title_suggestions(
