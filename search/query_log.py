@@ -1,4 +1,4 @@
-"""System indices the API writes: the query log (suggestions, analysis) and search feedback.
+"""The query log (suggestions, analysis) and search feedback, in system indices.
 
 Both are append-only and keyed so that a retried write cannot duplicate: a logged query's id
 is its ``query_id``, a feedback item's id is derived from the query, result and kind.
@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from elasticsearch import Elasticsearch, NotFoundError
+from elasticsearch import NotFoundError
 
-from api.models import FeedbackBody
 from search.errors import BackendUnavailable
-from search.system_index import ensure_index
+from search.system_index import SystemIndex
 
 log = logging.getLogger(__name__)
 
@@ -24,28 +23,6 @@ log = logging.getLogger(__name__)
 def normalise(text: str) -> str:
     """The form past queries are grouped and prefix-matched by."""
     return " ".join(text.lower().split())
-
-
-class SystemIndex:
-    """A system index, created on first use (once per process; losing a creation race is fine)."""
-
-    index_settings: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0}
-    index_mappings: dict[str, Any] = {"dynamic": "strict", "properties": {}}
-
-    def __init__(self, es: Elasticsearch, index: str) -> None:
-        self.es = es
-        self.index = index
-        self._ready = False
-        self._lock = threading.Lock()
-
-    def ensure(self) -> None:
-        if self._ready:
-            return
-        with self._lock:
-            if self._ready:
-                return
-            ensure_index(self.es, self.index, self.index_mappings, self.index_settings)
-            self._ready = True
 
 
 def _strict(properties: dict[str, Any]) -> dict[str, Any]:
@@ -133,6 +110,31 @@ class QueryLog(SystemIndex):
         return [b["key"] for b in buckets if b["users"]["value"] >= min_users][: limit * 3]
 
 
+class Click(Protocol):
+    @property
+    def result_id(self) -> str: ...
+    @property
+    def clicked_at(self) -> datetime: ...
+
+
+class Judgement(Protocol):
+    @property
+    def result_id(self) -> str: ...
+    @property
+    def relevant(self) -> bool: ...
+
+
+class Feedback(Protocol):
+    """What a face received (the REST body or Kendra's SubmitFeedback, already validated)."""
+
+    @property
+    def query_id(self) -> str: ...
+    @property
+    def clicks(self) -> Sequence[Click]: ...
+    @property
+    def relevance(self) -> Sequence[Judgement]: ...
+
+
 class FeedbackStore(SystemIndex):
     """One record per click or relevance judgement, with the query it answers."""
 
@@ -149,7 +151,7 @@ class FeedbackStore(SystemIndex):
         }
     )
 
-    def store(self, body: FeedbackBody, query: dict[str, Any]) -> int:
+    def store(self, body: Feedback, query: dict[str, Any]) -> int:
         self.ensure()
         now = datetime.now(UTC).isoformat()
         base = {

@@ -13,7 +13,7 @@ from typing import Any
 
 from elasticsearch import ConflictError, NotFoundError
 
-from search.query_log import SystemIndex
+from search.system_index import SystemIndex
 
 _KEYWORD = {"type": "keyword"}
 _DATE = {"type": "date"}

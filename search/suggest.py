@@ -8,14 +8,18 @@ what lies behind documents the user cannot open.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from elasticsearch import Elasticsearch
 
 from acl import Principal
-from api.models import Suggestion
 from search.filters import acl_filter
 from search.query_log import QueryLog, normalise
+
+
+class Suggestion(NamedTuple):
+    text: str
+    source: str  # "title" (a readable document) or "query" (asked before)
 
 
 def title_suggestions(

@@ -108,50 +108,22 @@ def identity_show(
 
 
 def _document(svc: Services, doc_id: str) -> dict[str, Any]:
-    fields = [
-        "doc_id",
-        "title",
-        "data_source_id",
-        "source_uri",
-        "acl_allow_users",
-        "acl_allow_groups",
-        "acl_deny_users",
-        "acl_deny_groups",
-    ]
-    from elasticsearch import NotFoundError
+    from search.documents import find_document
 
-    try:
-        hits = svc.runtime.es.search(
-            index=svc.settings.docs_alias,
-            query={"term": {"doc_id": doc_id}},
-            size=1,
-            source_includes=fields,
-        ).body["hits"]["hits"]
-    except NotFoundError:  # no document index yet: nothing has been indexed
-        hits = []
-    if not hits:
+    found = find_document(svc.runtime.es, svc.settings.docs_alias, doc_id)
+    if found is None:
         fail(
             f"no document with id {doc_id!r} in the index",
             EXIT_NOT_FOUND,
             hint="Document ids look like 'DATA_SOURCE:path'; `quarry query ... --json` shows them.",
         )
-    source: dict[str, Any] = hits[0]["_source"]
-    return source
+    return found
 
 
 def _acl(doc: dict[str, Any]) -> AccessControlList:
-    from acl import AccessControlList
+    from search.documents import access_list
 
-    def values(field: str) -> list[str]:
-        raw = doc.get(field) or []
-        return [raw] if isinstance(raw, str) else list(raw)
-
-    return AccessControlList(
-        allow_users=values("acl_allow_users"),
-        allow_groups=values("acl_allow_groups"),
-        deny_users=values("acl_deny_users"),
-        deny_groups=values("acl_deny_groups"),
-    )
+    return access_list(doc)
 
 
 def explain_document(
