@@ -1,7 +1,7 @@
 """What every ``quarry`` command shares: the services it talks to, output, and exit codes.
 
-The CLI is a thin shell over the same services the API uses (``Runtime``, the data source and
-sync services), built lazily so that ``quarry --help`` or ``quarry down`` never touches
+The CLI is a thin shell over the service container the API uses (``api.container``), built
+lazily so that ``quarry --help`` or ``quarry down`` never touches
 Elasticsearch. Every known error becomes one line on stderr and a stable exit code, in one
 place (``exit_code_for``), so scripts can branch on the code instead of parsing messages.
 """
@@ -12,19 +12,16 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
-if TYPE_CHECKING:
-    from celery import Celery
+from api.container import ServiceContainer
 
-    from search.runtime import Runtime
-    from search.settings import Settings
-    from sync_engine.service import DataSourceService, SyncService
+Services = ServiceContainer
+"""The CLI's services are the REST app's container (without the request-only parts)."""
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -64,40 +61,6 @@ class CliError(Exception):
         self.message = message
         self.exit_code = exit_code
         self.hint = hint
-
-
-class Services:
-    """Lazily built services for one CLI invocation; ``Settings`` come from ``QUARRY_*``."""
-
-    @cached_property
-    def settings(self) -> Settings:
-        from search.settings import Settings
-
-        return Settings()
-
-    @cached_property
-    def runtime(self) -> Runtime:
-        from search.runtime import Runtime
-
-        return Runtime(self.settings)
-
-    @cached_property
-    def celery(self) -> Celery:
-        from worker.app import create_app
-
-        return create_app(self.settings)
-
-    @cached_property
-    def datasources(self) -> DataSourceService:
-        from sync_engine.service import DataSourceService
-
-        return DataSourceService(self.runtime)
-
-    @cached_property
-    def syncs(self) -> SyncService:
-        from sync_engine.service import SyncService
-
-        return SyncService(self.runtime, self.celery)
 
 
 def services(ctx: typer.Context) -> Services:

@@ -96,7 +96,7 @@ def start(
         fail("give --full or --forced-full, not both", EXIT_USAGE)
     mode = SyncMode.FORCED_FULL if forced_full else SyncMode.FULL if full else SyncMode.INCREMENTAL
     svc = services(ctx)
-    job = svc.syncs.start(name, mode, trigger="cli")
+    job = svc.sync.start(name, mode, trigger="cli")
     if not wait:
         if as_json:
             emit_json(job)
@@ -143,14 +143,14 @@ def follow(svc: Services, job: SyncJob, *, timeout: float | None = None) -> Sync
             if not job.status.active or (deadline is not None and time.monotonic() >= deadline):
                 return job
             time.sleep(POLL_S)
-            job = svc.syncs.get(job.id)
+            job = svc.sync.get(job.id)
 
 
 def _expected_total(svc: Services, job: SyncJob) -> int | None:
     """A full pass reads about as many items as the last successful full pass did."""
     if job.mode is SyncMode.INCREMENTAL:
         return None
-    for past in svc.syncs.list(job.data_source_id, limit=20):
+    for past in svc.sync.list(job.data_source_id, limit=20):
         if (
             past.id != job.id
             and past.status is JobStatus.SUCCEEDED
@@ -239,7 +239,7 @@ def print_job(job: SyncJob) -> None:
 
 
 def _latest(svc: Services, name: str) -> SyncJob | None:
-    jobs = svc.syncs.list(name, limit=1)  # NotFound (exit 3) for an unknown data source
+    jobs = svc.sync.list(name, limit=1)  # NotFound (exit 3) for an unknown data source
     return jobs[0] if jobs else None
 
 
@@ -271,7 +271,7 @@ def history(
 
     Example: quarry sync history handbook --limit 5
     """
-    jobs = services(ctx).syncs.list(name, limit=limit)
+    jobs = services(ctx).sync.list(name, limit=limit)
     if as_json:
         emit_json(jobs)
         return
@@ -320,10 +320,10 @@ def stop(ctx: typer.Context, name: NameArg, as_json: JsonOpt = False) -> None:
     Example: quarry sync stop handbook
     """
     svc = services(ctx)
-    job = svc.syncs.active(name)
+    job = svc.sync.active(name)
     if job is None:
         fail(f"no sync of {name!r} is running", EXIT_NOT_FOUND)
-    stopped = svc.syncs.stop(job.id)
+    stopped = svc.sync.stop(job.id)
     if as_json:
         emit_json(stopped)
     else:

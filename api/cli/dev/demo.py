@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from sync_engine.models import SyncJob
 
 NAME = "demo-alfresco"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 SECRET_FILE = ROOT / "var" / "demo" / "alfresco-secret.json"
 SITES_PATH = "/alfresco/api/-default-/public/alfresco/versions/1/sites"
 CRAWL_ACCOUNT = ("admin", "admin")
@@ -99,9 +99,9 @@ def _sync(svc: Services, timeout: float) -> SyncJob:
     from sync_engine.models import JobStatus
 
     try:
-        job = svc.syncs.start(NAME, SyncMode.FULL, trigger="demo")
+        job = svc.sync.start(NAME, SyncMode.FULL, trigger="demo")
     except Conflict:  # a sync is already running (an earlier `make up`): follow that one
-        running = svc.syncs.active(NAME)
+        running = svc.sync.active(NAME)
         if running is None:
             raise
         job = running

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from api.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE, JSON_HELP, emit_json, fail, out
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 STACK = ROOT / "deploy" / "stack.sh"
 
 

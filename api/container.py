@@ -1,0 +1,79 @@
+"""The one service container every face uses: the REST app, the Kendra face and the CLI.
+
+Everything is built on first use, so ``quarry --help`` touches no backend and importing this
+module loads neither FastAPI nor Elasticsearch. The REST app extends it (``api.deps.Services``)
+with what only request handling needs: the token resolver and the group cache.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+    from search.query_log import FeedbackStore, QueryLog
+    from search.runtime import Runtime
+    from search.settings import Settings
+    from sync_engine.service import DataSourceService, SyncService
+
+
+class ServiceContainer:
+    """Settings (``QUARRY_*`` unless given), the search runtime and the services above it."""
+
+    def __init__(self, settings: Settings | None = None, runtime: Runtime | None = None) -> None:
+        if settings is not None:
+            self.settings = settings
+        if runtime is not None:
+            self.runtime = runtime
+
+    @cached_property
+    def settings(self) -> Settings:
+        from search.settings import Settings
+
+        return Settings()
+
+    @cached_property
+    def runtime(self) -> Runtime:
+        from search.runtime import Runtime
+
+        return Runtime(self.settings)
+
+    @cached_property
+    def celery(self) -> Celery:
+        from worker.app import create_app
+
+        return create_app(self.settings)
+
+    @cached_property
+    def datasources(self) -> DataSourceService:
+        from sync_engine.service import DataSourceService
+
+        return DataSourceService(self.runtime)
+
+    @cached_property
+    def sync(self) -> SyncService:
+        from sync_engine.service import SyncService
+
+        return SyncService(self.runtime, self.celery)
+
+    @cached_property
+    def query_log(self) -> QueryLog:
+        from search.query_log import QueryLog
+
+        return QueryLog(self.runtime.es, self.settings.system_index("queries"))
+
+    @cached_property
+    def feedback(self) -> FeedbackStore:
+        from search.query_log import FeedbackStore
+
+        return FeedbackStore(self.runtime.es, self.settings.system_index("feedback"))
+
+    @cached_property
+    def redis(self) -> Any:
+        import redis
+
+        return redis.Redis.from_url(
+            self.settings.redis_url, socket_connect_timeout=2, socket_timeout=2
+        )
