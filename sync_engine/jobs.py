@@ -28,6 +28,7 @@ from sync_engine.store import SyncStore
 log = logging.getLogger(__name__)
 
 SYNC_TASK = "quarry.sync"
+"""The Celery task that runs a sync job; worker/tasks.py registers it under this name."""
 TRIGGER = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 MAX_LIST = 1000
 
