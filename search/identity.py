@@ -94,7 +94,7 @@ class IdentityStore:
         A group deleted at the source must stop granting its former members anything. Records
         put through the API (no sync job) are the administrator's and are kept.
         """
-        from sync_engine.purge import delete_matching
+        from search.purge import delete_matching
 
         self.ensure()
         query = {
@@ -113,7 +113,7 @@ class IdentityStore:
         return deleted
 
     def delete_source(self, data_source_id: str) -> None:
-        from sync_engine.purge import delete_matching  # no _delete_by_query on minimal nodes
+        from search.purge import delete_matching  # no _delete_by_query on minimal nodes
 
         self.ensure()
         delete_matching(self.es, self.index, {"term": {"data_source_id": data_source_id}})

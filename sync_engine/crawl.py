@@ -20,9 +20,9 @@ from connectors.errors import ConnectorError
 from connectors.models import Checkpoint, CrawlItem, SyncMode
 from search.pipeline import MAX_FAILURE_SAMPLES, BatchStats
 from search.prefetch import prefetched
+from search.purge import delete_matching
 from search.runtime import Runtime
 from sync_engine.models import ItemError, JobStats, JobStatus, SyncJob
-from sync_engine.purge import delete_matching
 from sync_engine.store import SyncStore
 
 log = logging.getLogger(__name__)

@@ -16,10 +16,10 @@ from connectors.base import CheckResult, Connector
 from connectors.errors import ConnectorConfigError, ConnectorError
 from connectors.registry import build_connector
 from search.errors import BadRequest, Conflict
+from search.purge import delete_matching
 from search.runtime import Runtime
 from sync_engine.locks import start_lock
 from sync_engine.models import DataSource, DataSourceSpec, SyncJob
-from sync_engine.purge import delete_matching
 from sync_engine.store import SyncStore
 
 log = logging.getLogger(__name__)

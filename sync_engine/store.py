@@ -24,10 +24,10 @@ from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 from elasticsearch import ConnectionError as ESConnectionError
 
 from search.errors import BackendUnavailable, Conflict, NotFound
+from search.purge import delete_matching
 from search.settings import Settings
 from search.system_index import ensure_index
 from sync_engine.models import SyncJob
-from sync_engine.purge import delete_matching
 
 log = logging.getLogger(__name__)
 
