@@ -72,8 +72,6 @@ class ServiceContainer:
 
     @cached_property
     def redis(self) -> Any:
-        import redis
+        from sync_engine.backends import readiness_client
 
-        return redis.Redis.from_url(
-            self.settings.redis_url, socket_connect_timeout=2, socket_timeout=2
-        )
+        return readiness_client(self.settings.redis_url)

@@ -12,10 +12,6 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-import redis
-from elasticsearch import ApiError as EsApiError
-from elasticsearch import ConnectionError as EsConnectionError
-from elasticsearch import ConnectionTimeout as EsConnectionTimeout
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -24,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from acl import AclError
 from api.error_codes import STATUS_BY_CODE
 from quarry.errors import QuarryError
+from search import es_errors
 
 log = logging.getLogger(__name__)
 
@@ -161,15 +158,16 @@ def _http_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 def _elasticsearch_error(_: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, EsConnectionError | EsConnectionTimeout):
-        log.warning("Elasticsearch unreachable: %s", type(exc).__name__)
+    failure = es_errors.classify(exc)
+    assert failure is not None
+    if failure.kind == "unreachable":
+        log.warning("Elasticsearch unreachable: %s", failure.type_name)
         return error_response(503, "backend_unavailable", "Elasticsearch is unreachable")
-    assert isinstance(exc, EsApiError)
-    if exc.status_code in (429, 502, 503, 504):
+    if failure.kind == "overloaded":
         return error_response(
             503, "backend_unavailable", "Elasticsearch is overloaded; retry later"
         )
-    log.error("Elasticsearch rejected a request: %s %s", exc.status_code, exc.message)
+    log.error("Elasticsearch rejected a request: %s %s", failure.status, failure.message)
     return error_response(500, "internal_error", "internal error")
 
 
@@ -192,8 +190,10 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(InvalidConfig, _invalid_config)
     app.add_exception_handler(QuarryError, _quarry_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(EsConnectionError, _elasticsearch_error)
-    app.add_exception_handler(EsConnectionTimeout, _elasticsearch_error)
-    app.add_exception_handler(EsApiError, _elasticsearch_error)
-    app.add_exception_handler(redis.RedisError, _redis_error)
+    from sync_engine.backends import REDIS_ERRORS
+
+    for es_error in es_errors.ERRORS:
+        app.add_exception_handler(es_error, _elasticsearch_error)
+    for redis_error in REDIS_ERRORS:
+        app.add_exception_handler(redis_error, _redis_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -175,31 +175,21 @@ def _closest(exc: BaseException) -> int:
 
 
 def _backend_error(exc: BaseException) -> tuple[int, str, str | None] | None:
-    import elasticsearch
-    import redis.exceptions
-    from kombu.exceptions import OperationalError
+    from search import es_errors
+    from sync_engine.backends import unreachable
 
     hint = STACK_HINT
-    if isinstance(exc, elasticsearch.ConnectionError | elasticsearch.ConnectionTimeout):
-        return EXIT_UNAVAILABLE, f"Elasticsearch is unreachable: {exc.message}", hint
-    if isinstance(exc, elasticsearch.ApiError) and exc.meta.status in (429, 502, 503, 504):
-        return EXIT_UNAVAILABLE, f"Elasticsearch is unavailable ({exc.meta.status})", hint
-    if isinstance(exc, elasticsearch.ApiError):
-        return EXIT_FAILURE, f"Elasticsearch rejected a request: {_es_reason(exc)}", None
-    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
-        return EXIT_UNAVAILABLE, f"Redis is unreachable: {exc}", hint
-    if isinstance(exc, OperationalError):
-        return EXIT_UNAVAILABLE, f"the task queue is unreachable: {exc}", hint
+    failure = es_errors.classify(exc)
+    if failure is not None and failure.kind == "unreachable":
+        return EXIT_UNAVAILABLE, f"Elasticsearch is unreachable: {failure.message}", hint
+    if failure is not None and failure.kind == "overloaded":
+        return EXIT_UNAVAILABLE, f"Elasticsearch is unavailable ({failure.status})", hint
+    if failure is not None:
+        return EXIT_FAILURE, f"Elasticsearch rejected a request: {failure.reason}", None
+    backend = unreachable(exc)
+    if backend is not None:
+        return EXIT_UNAVAILABLE, f"{backend} is unreachable: {exc}", hint
     return None
-
-
-def _es_reason(exc: Any) -> str:
-    body = exc.body if isinstance(exc.body, dict) else {}
-    error = body.get("error")
-    if isinstance(error, dict):
-        cause = (error.get("root_cause") or [error])[0]
-        return f"{exc.meta.status} {cause.get('type')}: {cause.get('reason')}"
-    return f"{exc.meta.status} {exc.message}"
 
 
 def describe_validation(exc: ValidationError) -> str:

@@ -1,6 +1,7 @@
 """AWS-style errors of the Kendra API: ``{"__type": Code, "message": ...}`` with a status.
 
-Core errors (any ``QuarryError``, Elasticsearch, Redis) are translated once here, so
+Core errors (any ``QuarryError``, Elasticsearch and Redis failures as the core classifies
+them) are translated once here, so
 every operation fails the way a Kendra client expects and no internal detail (a backend
 address, a stack trace) reaches the caller.
 """
@@ -9,15 +10,13 @@ from __future__ import annotations
 
 import logging
 
-import redis
-from elasticsearch import ApiError as EsApiError
-from elasticsearch import ConnectionError as EsConnectionError
-from elasticsearch import ConnectionTimeout as EsConnectionTimeout
 from pydantic import ValidationError
 
 from acl import AclError
 from api.error_codes import ERROR_CODES
 from quarry.errors import QuarryError
+from search import es_errors
+from sync_engine.backends import REDIS_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -76,17 +75,20 @@ def translate(exc: Exception) -> KendraError:
         return validation(pydantic_message(exc))
     if isinstance(exc, QuarryError):
         return _core_error(exc)
-    if isinstance(exc, EsConnectionError | EsConnectionTimeout):
-        log.warning("Kendra API: Elasticsearch unreachable: %s", type(exc).__name__)
-        return KendraError("InternalServerException", "the search backend is unreachable; retry")
-    if isinstance(exc, EsApiError):
-        if exc.status_code in (429, 502, 503, 504):
+    failure = es_errors.classify(exc)
+    if failure is not None:
+        if failure.kind == "unreachable":
+            log.warning("Kendra API: Elasticsearch unreachable: %s", failure.type_name)
+            return KendraError(
+                "InternalServerException", "the search backend is unreachable; retry"
+            )
+        if failure.kind == "overloaded":
             return KendraError("ThrottlingException", "the search backend is overloaded; retry")
         log.error(
-            "Kendra API: Elasticsearch rejected a request: %s %s", exc.status_code, exc.message
+            "Kendra API: Elasticsearch rejected a request: %s %s", failure.status, failure.message
         )
         return KendraError("InternalServerException", "internal error")
-    if isinstance(exc, redis.RedisError):
+    if isinstance(exc, REDIS_ERRORS):
         log.warning("Kendra API: Redis unreachable: %s", type(exc).__name__)
         return KendraError("InternalServerException", "the job queue is unreachable; retry")
     log.exception("Kendra API: unhandled error", exc_info=exc)
