@@ -29,6 +29,8 @@ TYPE_PARENTS: Final[dict[str, str | None]] = {
     "lnk:link": "cm:cmobject",
 }
 
+# Kept apart from connectors/alfresco/acl.py's READ_ROLES on purpose: the simulator is the
+# independent oracle the connector's ACL mapping is tested against, so it must not import it.
 READ_ROLES: Final = frozenset(
     {
         "Read",
