@@ -7,9 +7,11 @@ algorithms, never secret values or token contents.
 
 from __future__ import annotations
 
+from quarry.errors import QuarryError
 
-class AclError(Exception):
-    """Base of every error the ``acl`` package raises on purpose."""
+
+class AclError(QuarryError):
+    """Base of every error the ``acl`` package raises on purpose; ``reason`` is its message."""
 
     code: str = "acl_error"
 

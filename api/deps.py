@@ -6,70 +6,24 @@ over their own runtime (index prefix, embedder) and several apps can live in one
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
-
 from fastapi import Request
 
 from acl import TokenResolver
+from api.container import ServiceContainer
 from api.settings import ApiSettings
-from api.store import FeedbackStore, QueryLog
 from search.runtime import Runtime
 
-if TYPE_CHECKING:
-    from search.principals import PrincipalService
-    from search.sync.service import DataSourceService, SyncService
 
+class Services(ServiceContainer):
+    """The shared container plus what only the API needs: tokens and the group cache's TTL."""
 
-class Services:
-    """The runtime plus what only the API needs; heavy parts are built on first use."""
+    settings: ApiSettings
 
     def __init__(self, settings: ApiSettings, runtime: Runtime) -> None:
-        self.settings = settings
-        self.runtime = runtime
+        super().__init__(settings, runtime)
         # Built now, not per request: a broken key reference fails the start, not each query.
         self.tokens = TokenResolver(settings.token_config())
-
-    @cached_property
-    def principals(self) -> PrincipalService:
-        """The one path from a caller to a principal, with the process's group cache."""
-        from search.sync.service import principal_service
-
-        return principal_service(self.runtime, self.tokens, self.settings.identity_cache_s)
-
-    @cached_property
-    def query_log(self) -> QueryLog:
-        return QueryLog(self.runtime.es, self.settings.system_index("queries"))
-
-    @cached_property
-    def feedback(self) -> FeedbackStore:
-        return FeedbackStore(self.runtime.es, self.settings.system_index("feedback"))
-
-    @cached_property
-    def celery(self) -> Any:
-        from worker.app import create_app
-
-        return create_app(self.settings)
-
-    @cached_property
-    def datasources(self) -> DataSourceService:
-        from search.sync.service import DataSourceService
-
-        return DataSourceService(self.runtime)
-
-    @cached_property
-    def sync(self) -> SyncService:
-        from search.sync.service import SyncService
-
-        return SyncService(self.runtime, self.celery)
-
-    @cached_property
-    def redis(self) -> Any:
-        import redis
-
-        return redis.Redis.from_url(
-            self.settings.redis_url, socket_connect_timeout=2, socket_timeout=2
-        )
+        self.identity_cache_s = settings.identity_cache_s
 
 
 def services(request: Request) -> Services:

@@ -1,6 +1,7 @@
 """Every error the API answers, in one JSON shape: ``{"error": {"code", "message"[, "fields"]}}``.
 
-The core's stable error codes are mapped to HTTP statuses here and nowhere else. Unexpected
+The core's stable error codes (``QuarryError.code``) map to HTTP statuses through
+``api/error_codes.py``, the table the Kendra face shares. Unexpected
 exceptions are logged with their traceback and answered with a bare 500: no stack trace, no
 exception text (it may quote a query, a token or a backend address) ever reaches a client.
 """
@@ -11,27 +12,17 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-import redis
-from elasticsearch import ApiError as EsApiError
-from elasticsearch import ConnectionError as EsConnectionError
-from elasticsearch import ConnectionTimeout as EsConnectionTimeout
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from acl import AclError, InvalidTokenError
-from search.errors import SearchError
+from acl import AclError
+from api.error_codes import STATUS_BY_CODE
+from quarry.errors import QuarryError
+from search import es_errors
 
 log = logging.getLogger(__name__)
-
-STATUS_BY_CODE: dict[str, int] = {
-    "bad_request": 400,
-    "not_found": 404,
-    "conflict": 409,
-    "backend_unavailable": 503,
-}
-"""The core's ``SearchError.code`` values and the status each one answers with."""
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -128,7 +119,7 @@ def _loc_parts(loc: object) -> list[str | int]:
 
 def _invalid_config(_: Request, exc: Exception) -> JSONResponse:
     """A connector config its model rejects: a 422 naming ``config.<field>`` like any body field."""
-    from search.sync.datasources import InvalidConfig
+    from sync_engine.datasources import InvalidConfig
 
     assert isinstance(exc, InvalidConfig)
     fields = [
@@ -143,22 +134,20 @@ def _api_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, exc.fields, exc.headers)
 
 
-def _search_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, SearchError)
+def _quarry_error(_: Request, exc: Exception) -> JSONResponse:
+    """Any core error: its code picks the status from the shared table."""
+    assert isinstance(exc, QuarryError)
     status = STATUS_BY_CODE.get(exc.code, 500)
     if status == 500:
-        log.error("unmapped search error %s", exc.code)
+        log.error("unmapped error code %s", exc.code)
         return error_response(500, "internal_error", "internal error")
+    if isinstance(exc, AclError) and status >= 500:
+        # Secret or token configuration problems are the deployment's, not the caller's.
+        log.error("user-context token configuration is unusable: %s", exc.message)
+        return error_response(
+            status, "backend_unavailable", "user-context tokens are misconfigured"
+        )
     return error_response(status, exc.code, exc.message)
-
-
-def _acl_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AclError)
-    if isinstance(exc, InvalidTokenError):
-        return error_response(401, exc.code, exc.reason)
-    # Secret or token configuration problems are the deployment's, not the caller's.
-    log.error("user-context token configuration is unusable: %s", exc.reason)
-    return error_response(503, "backend_unavailable", "user-context tokens are misconfigured")
 
 
 def _http_error(_: Request, exc: Exception) -> JSONResponse:
@@ -169,15 +158,16 @@ def _http_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 def _elasticsearch_error(_: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, EsConnectionError | EsConnectionTimeout):
-        log.warning("Elasticsearch unreachable: %s", type(exc).__name__)
+    failure = es_errors.classify(exc)
+    assert failure is not None
+    if failure.kind == "unreachable":
+        log.warning("Elasticsearch unreachable: %s", failure.type_name)
         return error_response(503, "backend_unavailable", "Elasticsearch is unreachable")
-    assert isinstance(exc, EsApiError)
-    if exc.status_code in (429, 502, 503, 504):
+    if failure.kind == "overloaded":
         return error_response(
             503, "backend_unavailable", "Elasticsearch is overloaded; retry later"
         )
-    log.error("Elasticsearch rejected a request: %s %s", exc.status_code, exc.message)
+    log.error("Elasticsearch rejected a request: %s %s", failure.status, failure.message)
     return error_response(500, "internal_error", "internal error")
 
 
@@ -195,14 +185,15 @@ def install(app: FastAPI) -> None:
     """Register the handlers; the most specific class wins in Starlette's lookup."""
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(ApiError, _api_error)
-    from search.sync.datasources import InvalidConfig
+    from sync_engine.datasources import InvalidConfig
 
     app.add_exception_handler(InvalidConfig, _invalid_config)
-    app.add_exception_handler(SearchError, _search_error)
-    app.add_exception_handler(AclError, _acl_error)
+    app.add_exception_handler(QuarryError, _quarry_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(EsConnectionError, _elasticsearch_error)
-    app.add_exception_handler(EsConnectionTimeout, _elasticsearch_error)
-    app.add_exception_handler(EsApiError, _elasticsearch_error)
-    app.add_exception_handler(redis.RedisError, _redis_error)
+    from sync_engine.backends import REDIS_ERRORS
+
+    for es_error in es_errors.ERRORS:
+        app.add_exception_handler(es_error, _elasticsearch_error)
+    for redis_error in REDIS_ERRORS:
+        app.add_exception_handler(redis_error, _redis_error)
     app.add_exception_handler(Exception, _unexpected)

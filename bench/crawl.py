@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connectors.alfresco.simulator import generate_repository, start_simulator
 from connectors.base import CrawlLimits
 from connectors.models import Document, SyncMode
 from connectors.registry import build_connector
+from devtools.alfresco_sim import generate_repository, start_simulator
 
 SECRET_ENV = "QUARRY_BENCH_ALFRESCO_SECRET"
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from quarry.errors import QuarryError
+
 AUTH_FAILED = "auth_failed"
 UNREACHABLE = "unreachable"
 SITE_NOT_FOUND = "site_not_found"
@@ -19,13 +21,15 @@ INVALID_CONFIG = "invalid_config"
 UNKNOWN_CONNECTOR = "unknown_connector"
 
 
-class ConnectorError(Exception):
-    """A systemic failure with a stable ``code`` and a message a user can act on."""
+class ConnectorError(QuarryError):
+    """A systemic failure with a stable ``code`` (one of the constants above) and a message a
+    user can act on."""
+
+    code: str = SOURCE_ERROR
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-        self.message = message
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

@@ -62,7 +62,7 @@ up() {
     die "port $QUARRY_API_PORT is taken by another program ($(port_owner "$QUARRY_API_PORT")). Stop it or set QUARRY_API_PORT."
   fi
   start_bg "the Alfresco simulator (demo data)" "$SIM_PID" "$QUARRY_LOG_DIR/alfresco-sim.log" \
-    "$PY" -m connectors.alfresco.simulator --host 127.0.0.1 --port "$QUARRY_SIM_PORT" --seed 7
+    env PYTHONPATH="$QUARRY_ROOT${PYTHONPATH:+:$PYTHONPATH}" "$PY" -m devtools.alfresco_sim --host 127.0.0.1 --port "$QUARRY_SIM_PORT" --seed 7
   start_bg "a Celery worker" "$WORKER_PID" "$QUARRY_LOG_DIR/worker.log" \
     "$QUARRY_VENV/bin/celery" -A worker.app worker --loglevel=INFO --concurrency=1 --hostname "quarry@%h"
   start_bg "the sync scheduler" "$BEAT_PID" "$QUARRY_LOG_DIR/scheduler.log" \

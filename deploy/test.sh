@@ -23,6 +23,9 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 
 log "ruff"
 "$QUARRY_VENV/bin/ruff" check .
+"$QUARRY_VENV/bin/ruff" format --check .
+log "import contracts"
+"$QUARRY_VENV/bin/lint-imports"
 log "mypy"
 "$QUARRY_VENV/bin/mypy"
 log "pytest"

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+from quarry.errors import QuarryError
 
-class SearchError(Exception):
+
+class SearchError(QuarryError):
     """Root of the search core's errors."""
 
     code = "search_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class BadRequest(SearchError):

@@ -22,6 +22,7 @@ from elasticsearch.helpers import scan
 
 from acl import GLOBAL
 from connectors.models import GroupMembership
+from search.purge import delete_matching  # no _delete_by_query on minimal nodes
 from search.system_index import ensure_index
 
 log = logging.getLogger(__name__)
@@ -165,8 +166,6 @@ class IdentityStore:
         A group deleted at the source must stop granting its former members anything. Records
         put through the API (no sync job) are the administrator's and are kept.
         """
-        from search.sync.purge import delete_matching  # no _delete_by_query on minimal nodes
-
         self.ensure()
         query = {
             "bool": {
@@ -185,8 +184,6 @@ class IdentityStore:
         return deleted
 
     def delete_source(self, data_source_id: str) -> None:
-        from search.sync.purge import delete_matching
-
         self.ensure()
         delete_matching(self.es, self.index, {"term": {"data_source_id": data_source_id}})
         self.bump_generation()

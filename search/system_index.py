@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -28,3 +29,25 @@ def ensure_index(
     except Exception:
         if not es.indices.exists(index=index):
             raise
+
+
+class SystemIndex:
+    """A system index, created on first use (once per process; losing a creation race is fine)."""
+
+    index_settings: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0}
+    index_mappings: dict[str, Any] = {"dynamic": "strict", "properties": {}}
+
+    def __init__(self, es: Elasticsearch, index: str) -> None:
+        self.es = es
+        self.index = index
+        self._ready = False
+        self._lock = threading.Lock()
+
+    def ensure(self) -> None:
+        if self._ready:
+            return
+        with self._lock:
+            if self._ready:
+                return
+            ensure_index(self.es, self.index, self.index_mappings, self.index_settings)
+            self._ready = True

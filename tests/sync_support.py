@@ -29,9 +29,9 @@ from connectors.models import Checkpoint, CrawlItem, Document, Failure, SyncMode
 from search.embed import Embedder
 from search.runtime import Runtime
 from search.settings import Settings
-from search.sync.jobs import SyncService
-from search.sync.models import DataSourceSpec, SyncJob
-from search.sync.service import DataSourceService
+from sync_engine.jobs import SyncService
+from sync_engine.models import DataSourceSpec, SyncJob
+from sync_engine.service import DataSourceService
 from tests.stack import (
     WorkerProcess,
     module_suffix,

@@ -25,9 +25,9 @@ from connectors.models import SyncMode
 from search.errors import Conflict, NotFound
 from search.logs import configure_logging
 from search.runtime import Runtime
-from search.sync.jobs import SyncService
-from search.sync.locks import RedisLock, key, redis_client
-from search.sync.models import SyncJob
+from sync_engine.jobs import SyncService
+from sync_engine.locks import RedisLock, key, redis_client
+from sync_engine.models import SyncJob
 
 log = logging.getLogger(__name__)
 

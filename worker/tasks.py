@@ -11,7 +11,8 @@ from celery.signals import setup_logging, worker_process_init
 from connectors.models import Document
 from search.logs import configure_logging, log_context
 from search.runtime import Runtime
-from search.sync.runner import LockBusy, run_job
+from sync_engine.jobs import SYNC_TASK
+from sync_engine.runner import LockBusy, run_job
 from worker.app import app
 
 _runtime: Runtime | None = None
@@ -62,7 +63,7 @@ def index_documents(data_source_id: str, documents: list[dict[str, Any]]) -> dic
 LOCK_WAITS = 1
 
 
-@app.task(name="quarry.sync", bind=True, max_retries=LOCK_WAITS)
+@app.task(name=SYNC_TASK, bind=True, max_retries=LOCK_WAITS)
 def sync(self: Task, job_id: str) -> dict[str, Any]:
     """Run or resume one sync job.
 

@@ -13,43 +13,29 @@ from typing import Any
 
 from api.kendra import shapes
 from api.kendra.errors import validation
+from connectors.alfresco.config import FieldMappings, Part, fields_of
+
+
+def _pascal(name: str) -> str:
+    """``crawl_system_folders`` → ``CrawlSystemFolders``: Kendra's spelling of a config field."""
+    return "".join(part.capitalize() for part in name.split("_"))
+
 
 PATH = "Configuration.AlfrescoConfiguration."
-_SUPPORTED = (
-    "SiteUrl",
-    "SiteId",
-    "SecretArn",
-    "SslCertificateS3Path",
-    "CrawlSystemFolders",
-    "CrawlComments",
-    "EntityFilter",
-    "DocumentLibraryFieldMappings",
-    "BlogFieldMappings",
-    "WikiFieldMappings",
-    "InclusionPatterns",
-    "ExclusionPatterns",
-)
-_MAPPINGS = {
-    "DocumentLibraryFieldMappings": "document_library",
-    "BlogFieldMappings": "blog",
-    "WikiFieldMappings": "wiki",
-}
 DATE_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSZ"
+
+CONTROLLED = fields_of(Part.SCOPE, Part.ACCESS)
+"""The connector config fields Kendra's form sets; the rest (tuning, auth mode) stay Quarry's."""
+_RENAMED = {"site_ids": "SiteId", "secret_ref": "SecretArn", "ssl_ca_cert": "SslCertificateS3Path"}
+_MAPPINGS = {
+    f"{_pascal(name)}FieldMappings": name for name in FieldMappings.model_fields
+}  # DocumentLibraryFieldMappings → document_library, ...
 KENDRA_NAMES = {
-    "site_url": "SiteUrl",
-    "site_ids": "SiteId",
-    "secret_ref": "SecretArn",
-    "ssl_ca_cert": "SslCertificateS3Path",
-    "entity_filter": "EntityFilter",
-    "crawl_comments": "CrawlComments",
-    "crawl_system_folders": "CrawlSystemFolders",
-    "inclusion_patterns": "InclusionPatterns",
-    "exclusion_patterns": "ExclusionPatterns",
-    "document_library": "DocumentLibraryFieldMappings",
-    "blog": "BlogFieldMappings",
-    "wiki": "WikiFieldMappings",
+    **{name: _RENAMED.get(name, _pascal(name)) for name in CONTROLLED if name != "field_mappings"},
+    **{target: name for name, target in _MAPPINGS.items()},
 }
-"""Connector config names → Kendra member names, for error messages."""
+"""Connector config names → Kendra member names, derived from ``AlfrescoConfig``."""
+_SUPPORTED = tuple(KENDRA_NAMES.values())
 
 
 def to_config(alfresco: dict[str, Any], warnings: list[str]) -> dict[str, Any]:

@@ -2,24 +2,19 @@
 
 Kendra types every value (``StringValue``, ``StringListValue``, ``LongValue``,
 ``DateValue``); the core keeps plain JSON values and Elasticsearch knows each field's type.
-Outgoing values are typed by the field's mapping (looked up once a minute), so a date stored
+Outgoing values are typed by the field's mapping (``search.attribute_types``), so a date stored
 as an ISO string comes back as a ``DateValue`` and a long as a ``LongValue``.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import Elasticsearch
-
 from api.kendra.errors import validation
+from search.attribute_types import AttributeTypes
 from search.filters import MAX_FILTER_DEPTH, AttributeFilter, AttrValue, DocumentAttribute
-from search.mapping import ATTRIBUTE_PREFIX
 
-RESERVED_TYPES = {"_created_at": "date", "_last_updated_at": "date", "_authors": "list"}
 ACCESS_KEYS = ("_user_id", "_group_ids")
 _OPERATORS = {
     "AndAllFilters": "and_all",
@@ -115,56 +110,6 @@ def _attribute(raw: Any, path: str) -> DocumentAttribute:
             "itself: pass UserContext (UserId and Groups, or Token) instead"
         )
     return DocumentAttribute(key=key, value=from_kendra_value(raw["Value"], f"{path}.Value"))
-
-
-class AttributeTypes:
-    """Each custom attribute's Elasticsearch type, refreshed at most once a minute."""
-
-    TTL_S = 60.0
-
-    def __init__(self, es: Elasticsearch, alias: str) -> None:
-        self.es = es
-        self.alias = alias
-        self._types: dict[str, str] = {}
-        self._loaded = 0.0
-        self._lock = threading.Lock()
-
-    def kind(self, key: str) -> str:
-        """``date``, ``long``, ``list`` (string list) or ``string``."""
-        if key in RESERVED_TYPES:
-            return RESERVED_TYPES[key]
-        if key.startswith("_"):
-            return "string"
-        es_type = self._lookup().get(key)
-        if es_type == "date":
-            return "date"
-        if es_type in ("long", "integer", "short", "byte"):
-            return "long"
-        return "string"
-
-    def known(self) -> list[str]:
-        """Custom attributes that some document carries."""
-        return sorted(self._lookup())
-
-    def _lookup(self) -> dict[str, str]:
-        with self._lock:
-            if time.monotonic() - self._loaded < self.TTL_S:
-                return self._types
-            found: dict[str, str] = {}
-            try:
-                body = self.es.indices.get_field_mapping(
-                    index=self.alias, fields=f"{ATTRIBUTE_PREFIX}.*"
-                ).body
-            except Exception:  # unknown types read as strings; the next call retries
-                return self._types
-            for index in body.values():
-                for full, entry in index.get("mappings", {}).items():
-                    leaf = full.split(".")[-1]
-                    es_type = (entry.get("mapping", {}).get(leaf) or {}).get("type")
-                    if isinstance(es_type, str):
-                        found[full[len(ATTRIBUTE_PREFIX) + 1 :]] = es_type
-            self._types, self._loaded = found, time.monotonic()
-            return found
 
 
 def to_kendra_value(value: Any, kind: str) -> dict[str, Any] | None:

@@ -15,11 +15,11 @@ from pydantic import BaseModel, Field
 
 from acl import SecretError, TokenConfig, TokenResolver, read_secret
 from api.deps import Services
-from api.kendra.attributes import AttributeTypes
 from api.kendra.errors import KendraError, not_found, validation
-from api.kendra.registry import RecordStore
 from api.kendra.settings import KendraSettings
 from api.kendra.sigv4 import SigV4Verifier
+from search.attribute_types import AttributeTypes
+from search.records import RecordStore
 
 log = logging.getLogger(__name__)
 

@@ -16,23 +16,11 @@ from api.kendra import alfresco, cron, shapes
 from api.kendra.context import KendraContext
 from api.kendra.errors import KendraError, validation
 from search.errors import Conflict
-from search.sync.datasources import InvalidConfig
-from search.sync.models import DataSource, DataSourceSpec
+from sync_engine.datasources import InvalidConfig
+from sync_engine.models import DataSource, DataSourceSpec
 
 DATA_SOURCE = "datasource"
 ALFRESCO = "alfresco"
-_KENDRA_CONTROLLED = (
-    "site_url",
-    "site_ids",
-    "secret_ref",
-    "ssl_ca_cert",
-    "crawl_system_folders",
-    "crawl_comments",
-    "inclusion_patterns",
-    "exclusion_patterns",
-    "field_mappings",
-    "entity_filter",
-)
 _COMMON = ("IndexId", "Description", "Schedule", "Configuration", "LanguageCode")
 
 
@@ -181,7 +169,7 @@ def update_data_source(
     if translated is not None:
         if source.type != ALFRESCO:
             raise validation("Configuration: this data source is not an Alfresco one")
-        config = {k: v for k, v in config.items() if k not in _KENDRA_CONTROLLED} | translated
+        config = {k: v for k, v in config.items() if k not in alfresco.CONTROLLED} | translated
     schedule = source.schedule
     if "Schedule" in body:
         schedule = cron.to_quarry(shapes.string(body, "Schedule"))

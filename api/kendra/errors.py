@@ -1,6 +1,7 @@
 """AWS-style errors of the Kendra API: ``{"__type": Code, "message": ...}`` with a status.
 
-Core errors (``search.errors``, ``acl``, Elasticsearch, Redis) are translated once here, so
+Core errors (any ``QuarryError``, Elasticsearch and Redis failures as the core classifies
+them) are translated once here, so
 every operation fails the way a Kendra client expects and no internal detail (a backend
 address, a stack trace) reaches the caller.
 """
@@ -9,14 +10,13 @@ from __future__ import annotations
 
 import logging
 
-import redis
-from elasticsearch import ApiError as EsApiError
-from elasticsearch import ConnectionError as EsConnectionError
-from elasticsearch import ConnectionTimeout as EsConnectionTimeout
 from pydantic import ValidationError
 
-from acl import AclError, InvalidTokenError
-from search.errors import BadRequest, Conflict, NotFound, SearchError
+from acl import AclError
+from api.error_codes import ERROR_CODES
+from quarry.errors import QuarryError
+from search import es_errors
+from sync_engine.backends import REDIS_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -73,38 +73,39 @@ def translate(exc: Exception) -> KendraError:
         return exc
     if isinstance(exc, ValidationError):
         return validation(pydantic_message(exc))
-    if isinstance(exc, SearchError):
-        return _search_error(exc)
-    if isinstance(exc, InvalidTokenError):
-        return KendraError("AccessDeniedException", f"the user token was refused: {exc.reason}")
-    if isinstance(exc, AclError):
-        log.error("Kendra API: token or secret configuration unusable: %s", exc.reason)
-        return KendraError("InternalServerException", "user tokens are misconfigured on the server")
-    if isinstance(exc, EsConnectionError | EsConnectionTimeout):
-        log.warning("Kendra API: Elasticsearch unreachable: %s", type(exc).__name__)
-        return KendraError("InternalServerException", "the search backend is unreachable; retry")
-    if isinstance(exc, EsApiError):
-        if exc.status_code in (429, 502, 503, 504):
+    if isinstance(exc, QuarryError):
+        return _core_error(exc)
+    failure = es_errors.classify(exc)
+    if failure is not None:
+        if failure.kind == "unreachable":
+            log.warning("Kendra API: Elasticsearch unreachable: %s", failure.type_name)
+            return KendraError(
+                "InternalServerException", "the search backend is unreachable; retry"
+            )
+        if failure.kind == "overloaded":
             return KendraError("ThrottlingException", "the search backend is overloaded; retry")
         log.error(
-            "Kendra API: Elasticsearch rejected a request: %s %s", exc.status_code, exc.message
+            "Kendra API: Elasticsearch rejected a request: %s %s", failure.status, failure.message
         )
         return KendraError("InternalServerException", "internal error")
-    if isinstance(exc, redis.RedisError):
+    if isinstance(exc, REDIS_ERRORS):
         log.warning("Kendra API: Redis unreachable: %s", type(exc).__name__)
         return KendraError("InternalServerException", "the job queue is unreachable; retry")
     log.exception("Kendra API: unhandled error", exc_info=exc)
     return KendraError("InternalServerException", "internal error")
 
 
-def _search_error(exc: SearchError) -> KendraError:
-    if isinstance(exc, NotFound):
-        return not_found(exc.message)
-    if isinstance(exc, Conflict):
-        return KendraError("ConflictException", exc.message)
-    if isinstance(exc, BadRequest):
-        return validation(exc.message)
-    if exc.code == "backend_unavailable":
-        return KendraError("InternalServerException", f"{exc.message}; retry")
-    log.error("Kendra API: unmapped search error %s", exc.code)
-    return KendraError("InternalServerException", "internal error")
+def _core_error(exc: QuarryError) -> KendraError:
+    """The shared code table picks the AWS type; the message says what a Kendra client can do."""
+    mapping = ERROR_CODES.get(exc.code)
+    if mapping is None:
+        log.error("Kendra API: unmapped error code %s", exc.code)
+        return KendraError("InternalServerException", "internal error")
+    if isinstance(exc, AclError):
+        if mapping.status < 500:
+            return KendraError(mapping.kendra_type, f"the user token was refused: {exc.message}")
+        log.error("Kendra API: token or secret configuration unusable: %s", exc.message)
+        return KendraError(mapping.kendra_type, "user tokens are misconfigured on the server")
+    if mapping.status >= 500:
+        return KendraError(mapping.kendra_type, f"{exc.message}; retry")
+    return KendraError(mapping.kendra_type, exc.message)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.kendra.attributes import AttributeTypes, document_attributes, to_kendra_value
+from api.kendra.attributes import document_attributes, to_kendra_value
+from search.attribute_types import AttributeTypes
 from search.query import Excerpt, ResultItem
 
 RERANKED = 10.0

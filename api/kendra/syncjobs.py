@@ -16,7 +16,7 @@ from api.kendra.context import KendraContext
 from api.kendra.errors import KendraError, validation
 from connectors.models import SyncMode
 from search.errors import Conflict
-from search.sync.models import JobStatus, SyncJob
+from sync_engine.models import JobStatus, SyncJob
 
 TRIGGER = "kendra"
 STATUSES = (

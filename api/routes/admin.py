@@ -26,7 +26,7 @@ from api.models import (
 from connectors.base import CheckResult
 from connectors.models import GroupMembership
 from search.errors import NotFound
-from search.sync.models import DataSource, DataSourceSpec, SyncJob
+from sync_engine.models import DataSource, DataSourceSpec, SyncJob
 
 router = APIRouter(
     prefix="/v1",

@@ -21,10 +21,11 @@ from api.models import (
     QueryBody,
     RetrieveBody,
     SuggestBody,
+    Suggestion,
     SuggestResponse,
 )
-from api.suggest import suggest as suggest_titles_and_queries
 from search.query import QueryRequest, QueryResponse, RetrievalMode, RetrieveResponse
+from search.suggest import suggest as suggest_titles_and_queries
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
@@ -103,7 +104,7 @@ def suggest(
         body.max_suggestions,
         svc.settings.suggest_min_users,
     )
-    return SuggestResponse(suggestions=found)
+    return SuggestResponse(suggestions=[Suggestion(text=s.text, source=s.source) for s in found])
 
 
 @router.post("/feedback", response_model=FeedbackResponse, responses=_FEEDBACK)

@@ -66,6 +66,7 @@ def denies_read(permission: str) -> bool:
     """Whether a DENIED entry for ``permission`` takes away the right to read."""
     return permission not in WITHOUT_READ
 
+
 GROUP_PREFIX = "GROUP_"
 ROLE_PREFIX = "ROLE_"
 """Dynamic authorities (ROLE_OWNER, ROLE_LOCK_OWNER...): not mapped, so owners get no extra

@@ -8,7 +8,7 @@ itself is read only at sync time, through ``secret_ref``.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -62,26 +62,44 @@ class FieldMappings(BaseModel):
         }[entity]
 
 
+class Part(StrEnum):
+    """What a config field describes; faces and the crawl state read these, not name lists."""
+
+    SCOPE = "scope"
+    """Which documents exist or what they contain: a change makes the next pass full."""
+    ACCESS = "access"
+    """How to reach and authenticate to the server (set with the scope by Kendra's form)."""
+
+
+def fields_of(*parts: Part) -> tuple[str, ...]:
+    """``AlfrescoConfig``'s fields marked with one of ``parts``, in declaration order."""
+    return tuple(
+        name
+        for name, info in AlfrescoConfig.model_fields.items()
+        if any(isinstance(m, Part) and m in parts for m in info.metadata)
+    )
+
+
 class AlfrescoConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
-    site_url: str
+    site_url: Annotated[str, Part.SCOPE]
     """Root of the Alfresco server (``https://host:8443``); API and Share paths hang below it."""
-    site_ids: list[str] = Field(min_length=1)
-    secret_ref: SecretRef
+    site_ids: Annotated[list[str], Part.SCOPE] = Field(min_length=1)
+    secret_ref: Annotated[SecretRef, Part.ACCESS]
     """Where the JSON ``{"username", "password"}`` lives; read at sync time, never stored."""
-    ssl_ca_cert: str | None = None
+    ssl_ca_cert: Annotated[str | None, Part.ACCESS] = None
     """PEM file of the CA that signed the server's certificate (private PKI)."""
     auth: AuthMode = AuthMode.BASIC
-    entity_filter: list[Entity] = Field(
+    entity_filter: Annotated[list[Entity], Part.SCOPE] = Field(
         default_factory=lambda: list(Entity), min_length=1, max_length=3
     )
-    crawl_comments: bool = False
-    crawl_system_folders: bool = False
+    crawl_comments: Annotated[bool, Part.SCOPE] = False
+    crawl_system_folders: Annotated[bool, Part.SCOPE] = False
     """Also crawl the repository's Shared files folder (outside every site)."""
-    inclusion_patterns: list[str] = Field(default_factory=list)
-    exclusion_patterns: list[str] = Field(default_factory=list)
-    field_mappings: FieldMappings = Field(default_factory=FieldMappings)
+    inclusion_patterns: Annotated[list[str], Part.SCOPE] = Field(default_factory=list)
+    exclusion_patterns: Annotated[list[str], Part.SCOPE] = Field(default_factory=list)
+    field_mappings: Annotated[FieldMappings, Part.SCOPE] = Field(default_factory=FieldMappings)
     page_size: int = Field(default=100, ge=1, le=1000)
     concurrency: int = Field(default=4, ge=1, le=32)
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)

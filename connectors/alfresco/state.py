@@ -16,7 +16,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from connectors.alfresco.config import AlfrescoConfig
+from connectors.alfresco.config import AlfrescoConfig, Part, fields_of
 from connectors.alfresco.scope import Root
 from connectors.models import Checkpoint, SyncMode
 
@@ -75,16 +75,7 @@ def config_fingerprint(config: AlfrescoConfig) -> str:
     """Changes when a config change alters which documents exist or what they contain."""
     relevant = config.model_dump(
         mode="json",
-        include={
-            "site_url",
-            "site_ids",
-            "entity_filter",
-            "crawl_comments",
-            "crawl_system_folders",
-            "inclusion_patterns",
-            "exclusion_patterns",
-            "field_mappings",
-        },
+        include=set(fields_of(Part.SCOPE)),
     )
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import requests
 
-from connectors.alfresco.simulator.routes import API_BASES
-from connectors.alfresco.simulator.sample_population import PEOPLE
-from connectors.alfresco.simulator.server import SimulatorHandle
+from devtools.alfresco_sim.routes import API_BASES
+from devtools.alfresco_sim.sample_population import PEOPLE
+from devtools.alfresco_sim.server import SimulatorHandle
 from tests.contract.alfresco_definitions import validate
 
 PASSWORDS = {person.id: person.password for person in PEOPLE}

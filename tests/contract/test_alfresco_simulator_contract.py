@@ -19,14 +19,14 @@ import jsonschema
 import pytest
 import requests
 
-from connectors.alfresco.simulator import (
+from devtools.alfresco_sim import (
     Faults,
     Repository,
     SimulatorHandle,
     generate_repository,
     start_simulator,
 )
-from connectors.alfresco.simulator.routes import API_BASES, ROUTES
+from devtools.alfresco_sim.routes import API_BASES, ROUTES
 from tests.contract.alfresco_definitions import (
     ALFRESCO_TIMESTAMP,
     REPO_ROOT,
@@ -659,7 +659,7 @@ def test_admin_endpoints_drive_the_repository(fresh: SimulatorHandle) -> None:
 
 
 def test_standalone_process_prints_its_base_url() -> None:
-    command = [sys.executable, "-m", "connectors.alfresco.simulator", "--port", "0", "--seed", "3"]
+    command = [sys.executable, "-m", "devtools.alfresco_sim", "--port", "0", "--seed", "3"]
     with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO_ROOT
     ) as process:

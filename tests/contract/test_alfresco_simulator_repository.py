@@ -18,17 +18,17 @@ import pytest
 from docx import Document
 from pypdf import PdfReader
 
-from connectors.alfresco.simulator import (
+from devtools.alfresco_sim import (
     GeneratorConfig,
     PermissionEntry,
     Repository,
     format_timestamp,
     generate_repository,
 )
-from connectors.alfresco.simulator.afts import parse
-from connectors.alfresco.simulator.http_types import ApiError
-from connectors.alfresco.simulator.model import validate_name
-from connectors.alfresco.simulator.sample_population import people_from_json
+from devtools.alfresco_sim.afts import parse
+from devtools.alfresco_sim.http_types import ApiError
+from devtools.alfresco_sim.model import validate_name
+from devtools.alfresco_sim.sample_population import people_from_json
 
 NAME_PATTERN = re.compile(r"^(?!(.*[\"\*\\\>\<\?\/\:\|]+.*)|(.*[\.]?.*[\.]+$)|(.*[ ]+$))")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$")

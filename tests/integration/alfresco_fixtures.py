@@ -14,13 +14,6 @@ import pytest
 
 from acl import Principal
 from connectors.alfresco.connector import AlfrescoConnector
-from connectors.alfresco.simulator import (
-    Repository,
-    SimulatorHandle,
-    generate_repository,
-    start_simulator,
-)
-from connectors.alfresco.simulator.server import AlfrescoRequestHandler
 from connectors.base import CrawlLimits
 from connectors.models import (
     Checkpoint,
@@ -32,6 +25,13 @@ from connectors.models import (
     SyncMode,
 )
 from connectors.registry import build_connector
+from devtools.alfresco_sim import (
+    Repository,
+    SimulatorHandle,
+    generate_repository,
+    start_simulator,
+)
+from devtools.alfresco_sim.server import AlfrescoRequestHandler
 
 SECRET_ENV = "QUARRY_TEST_ALFRESCO_SECRET"
 FAST = {"backoff_seconds": 0.0, "max_backoff_seconds": 0.0, "timeout_seconds": 5}

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 import time
 
-from connectors.alfresco.simulator import Repository
 from connectors.base import CrawlLimits
 from connectors.models import Checkpoint, Document, SyncMode
+from devtools.alfresco_sim import Repository
 
 from .alfresco_fixtures import (
     Index,

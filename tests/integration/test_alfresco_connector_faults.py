@@ -17,12 +17,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from connectors.alfresco.connector import AlfrescoConnector
-from connectors.alfresco.simulator import Faults
-from connectors.alfresco.simulator.auth import TicketStore
-from connectors.alfresco.simulator.server import SimulatorHandle, SimulatorServer
 from connectors.base import CrawlLimits
 from connectors.errors import ConnectorError
 from connectors.models import Checkpoint, CrawlItem, SyncMode
+from devtools.alfresco_sim import Faults
+from devtools.alfresco_sim.auth import TicketStore
+from devtools.alfresco_sim.server import SimulatorHandle, SimulatorServer
 
 from .alfresco_fixtures import (
     Index,

@@ -35,7 +35,7 @@ def worker(s: Settings, redis_client: object, log_dir: Path) -> Iterator[WorkerP
 def sim_port() -> Iterator[int]:
     """The simulator as `make up` runs it (seed 7), on a free port it prints first."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "connectors.alfresco.simulator", "--port", "0", "--seed", "7"],
+        [sys.executable, "-m", "devtools.alfresco_sim", "--port", "0", "--seed", "7"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -19,16 +19,16 @@ from celery import Celery
 from elasticsearch import Elasticsearch
 
 from acl import GLOBAL, Principal
-from connectors.alfresco.simulator import Repository, SimulatorHandle, generate_repository
-from connectors.alfresco.simulator.generator import GeneratorConfig
 from connectors.models import GroupMembership, SyncMode
+from devtools.alfresco_sim import Repository, SimulatorHandle, generate_repository
+from devtools.alfresco_sim.generator import GeneratorConfig
 from search.filters import acl_filter
 from search.principals import PrincipalService
 from search.runtime import Runtime
 from search.settings import Settings
-from search.sync.jobs import SyncService
-from search.sync.models import DataSourceSpec
-from search.sync.service import DataSourceService, principal_service
+from sync_engine.jobs import SyncService
+from sync_engine.models import DataSourceSpec
+from sync_engine.service import DataSourceService, principal_service
 from tests.integration.alfresco_fixtures import FAST, SITES, simulator
 from tests.stack import WorkerProcess, running_worker
 from tests.sync_support import app, rt, sources, sync, sync_settings, wait_done, worker_env

@@ -12,7 +12,7 @@ from elasticsearch import Elasticsearch
 
 from search.runtime import Runtime
 from search.settings import Settings
-from search.sync.service import DataSourceService
+from sync_engine.service import DataSourceService
 from tests.integration.test_kendra_support import (
     alfresco_configuration,
     error_code,

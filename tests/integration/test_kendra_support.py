@@ -33,7 +33,7 @@ from elasticsearch import Elasticsearch
 
 from api.app import create_app
 from api.settings import ApiSettings
-from connectors.alfresco.simulator import Repository, SimulatorHandle, generate_repository
+from devtools.alfresco_sim import Repository, SimulatorHandle, generate_repository
 from search.embed import Embedder
 from search.runtime import Runtime
 from search.settings import Settings

@@ -16,9 +16,9 @@ from connectors.models import SyncMode
 from search.embed import Embedder
 from search.runtime import Runtime
 from search.settings import Settings
-from search.sync.locks import run_lock
-from search.sync.models import JobStatus, SyncJob
-from search.sync.service import DataSourceService, SweepReport, SyncService
+from sync_engine.locks import run_lock
+from sync_engine.models import JobStatus, SyncJob
+from sync_engine.service import DataSourceService, SweepReport, SyncService
 from tests.stack import WorkerProcess, wait_until
 from tests.sync_support import (
     app,

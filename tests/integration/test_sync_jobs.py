@@ -12,9 +12,9 @@ from connectors.models import SyncMode
 from search.errors import BadRequest, Conflict, NotFound
 from search.runtime import Runtime
 from search.settings import Settings
-from search.sync.datasources import InvalidConfig
-from search.sync.models import DataSourceSpec, JobStatus
-from search.sync.service import DataSourceService, SyncService
+from sync_engine.datasources import InvalidConfig
+from sync_engine.models import DataSourceSpec, JobStatus
+from sync_engine.service import DataSourceService, SyncService
 from tests.sync_support import (
     app,
     indexed,

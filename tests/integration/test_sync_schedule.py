@@ -12,8 +12,8 @@ from celery import Celery
 from connectors.models import SyncMode
 from search.runtime import Runtime
 from search.settings import Settings
-from search.sync.models import JobStatus
-from search.sync.service import DataSourceService, SyncService
+from sync_engine.models import JobStatus
+from sync_engine.service import DataSourceService, SyncService
 from tests.sync_support import (
     app,
     rt,

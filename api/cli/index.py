@@ -1,0 +1,107 @@
+"""``quarry index``: the document index's statistics, a reindex into a fresh mapping, deletion."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from api.cli.common import JSON_HELP, confirm_or_abort, emit_json, out, services
+
+app = typer.Typer(
+    name="index",
+    help="Inspect, rebuild or delete the document index.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
+
+
+@app.command("stats")
+def stats(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Documents, passages and size of the index, per data source.
+
+    Example: quarry index stats --json
+    """
+    data = services(ctx).runtime.index.stats()
+    if as_json:
+        emit_json(data)
+        return
+    if data.get("index") is None:
+        out.print(
+            f"The index {escape(data['alias'])} does not exist yet (it is created on first use)."
+        )
+        return
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row("alias", escape(data["alias"]))
+    grid.add_row("backing index", escape(data["index"]))
+    grid.add_row("documents", str(data["documents"]))
+    grid.add_row("passages", str(data["passages"]))
+    grid.add_row("size", _size(int(data["size_bytes"])))
+    grid.add_row(
+        "English analysis", "yes" if data.get("english_analysis") else "no (standard analyzer)"
+    )
+    out.print(grid)
+    if data.get("upgrade_needed"):
+        out.print(
+            "[yellow]This index was built by an older Quarry: documents of case-insensitive "
+            "sources (Alfresco) match nobody until you run `quarry index reindex`.[/]"
+        )
+    by_source = data.get("by_data_source") or {}
+    if by_source:
+        table = Table("data source", "documents")
+        for name, count in sorted(by_source.items()):
+            table.add_row(escape(name), str(count))
+        out.print(table)
+
+
+@app.command("reindex")
+def reindex(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Copy every document into a new backing index with the current mapping, then swap the alias.
+
+    Searches keep working throughout. Example: quarry index reindex
+    """
+    index = services(ctx).runtime.index
+    old = index.ensure()  # what reindex() copies from (created empty if there was none)
+    new = index.reindex()
+    if as_json:
+        emit_json({"from": old, "to": new})
+    else:
+        out.print(f"Reindexed {escape(old)} → [bold]{escape(new)}[/].")
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete the document index and every document in it (data sources stay; sync again to refill).
+
+    Asks first, unless --yes is given. Example: quarry index delete --yes
+    """
+    index = services(ctx).runtime.index
+    backing = index.backing_indices()
+    confirm_or_abort(
+        f"Delete the index {index.alias} ({', '.join(backing) or 'empty'}) and all its documents?",
+        yes,
+    )
+    index.delete()
+    if as_json:
+        emit_json({"deleted": backing})
+    else:
+        out.print(f"Deleted {', '.join(backing) or 'nothing (no index existed)'}.")

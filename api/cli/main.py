@@ -1,0 +1,90 @@
+"""``quarry``: the administrator's command line, a thin shell over the services the API uses.
+
+Commands live in ``api/cli_*.py`` by topic; this module assembles them and owns the one place
+where errors become exit codes: 0 ok, 1 failure, 2 usage or validation error, 3 not found,
+4 conflict, 5 backend unavailable. It must not import the FastAPI app (start-up stays fast
+and ``quarry`` works where only the worker's dependencies are installed).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from api.cli import acl as cli_acl
+from api.cli import datasource as cli_datasource
+from api.cli import index as cli_index
+from api.cli import search as cli_search
+from api.cli import sync as cli_sync
+from api.cli.common import Services, report
+from api.cli.dev import demo as cli_demo
+from api.cli.dev import stack as cli_stack
+
+EPILOG = (
+    "Exit codes: 0 ok, 1 failure, 2 usage or validation error, 3 not found, 4 conflict, "
+    "5 backend unavailable. Settings come from QUARRY_* environment variables "
+    "(QUARRY_ES_URL, QUARRY_REDIS_URL, QUARRY_INDEX_PREFIX, ...)."
+)
+
+
+class _QuarryGroup(TyperGroup):
+    """Turns the errors every command may meet into one stderr line and a stable exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:
+            code = report(exc)
+            if code is None:
+                raise
+            raise typer.Exit(code) from None
+
+
+app = typer.Typer(
+    name="quarry",
+    cls=_QuarryGroup,
+    help=(
+        "Administer Quarry: data sources, syncs, test searches as a user, explain ACL decisions, "
+        "the index and the local stack.\n\n"
+        "Start here: quarry up, then quarry demo. Every read command takes --json."
+    ),
+    epilog=EPILOG,
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    pretty_exceptions_show_locals=False,  # locals may hold tokens or secrets
+)
+
+
+@app.callback()
+def _root(ctx: typer.Context) -> None:
+    ctx.obj = Services()
+
+
+app.add_typer(cli_datasource.app)
+app.add_typer(cli_sync.app)
+app.add_typer(cli_index.app)
+app.add_typer(cli_acl.identity_app)
+app.command("query")(cli_search.query)
+app.command("explain")(cli_acl.explain_cmd)
+app.command("up", rich_help_panel="Local stack")(cli_stack.up)
+app.command("down", rich_help_panel="Local stack")(cli_stack.down)
+app.command("status", rich_help_panel="Local stack")(cli_stack.status)
+app.command("demo", rich_help_panel="Local stack")(cli_demo.demo)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point (``quarry = "api.cli:main"``)."""
+    # The embedding model loads inside commands; its download bars would only clutter stderr.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    result = app(args=argv, prog_name="quarry")
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""The one service container every face uses: the REST app, the Kendra face and the CLI.
+
+Everything is built on first use, so ``quarry --help`` touches no backend and importing this
+module loads neither FastAPI nor Elasticsearch. The REST app extends it (``api.deps.Services``)
+with what only request handling needs: its token resolver and its group cache's lifetime.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+    from acl import TokenResolver
+    from search.principals import PrincipalService
+    from search.query_log import FeedbackStore, QueryLog
+    from search.runtime import Runtime
+    from search.settings import Settings
+    from sync_engine.service import DataSourceService, SyncService
+
+
+class ServiceContainer:
+    """Settings (``QUARRY_*`` unless given), the search runtime and the services above it."""
+
+    tokens: TokenResolver | None = None
+    """The user-context token resolver, where the face verifies tokens itself (the REST app)."""
+    identity_cache_s: float = 0.0
+    """How long resolved principals are cached (always checked against the identity generation)."""
+
+    def __init__(self, settings: Settings | None = None, runtime: Runtime | None = None) -> None:
+        if settings is not None:
+            self.settings = settings
+        if runtime is not None:
+            self.runtime = runtime
+
+    @cached_property
+    def settings(self) -> Settings:
+        from search.settings import Settings
+
+        return Settings()
+
+    @cached_property
+    def runtime(self) -> Runtime:
+        from search.runtime import Runtime
+
+        return Runtime(self.settings)
+
+    @cached_property
+    def celery(self) -> Celery:
+        from worker.app import create_app
+
+        return create_app(self.settings)
+
+    @cached_property
+    def datasources(self) -> DataSourceService:
+        from sync_engine.service import DataSourceService
+
+        return DataSourceService(self.runtime)
+
+    @cached_property
+    def principals(self) -> PrincipalService:
+        """The one path from a caller (token, test-as user, Kendra UserContext) to a principal."""
+        from sync_engine.service import principal_service
+
+        return principal_service(self.runtime, self.tokens, self.identity_cache_s)
+
+    @cached_property
+    def sync(self) -> SyncService:
+        from sync_engine.service import SyncService
+
+        return SyncService(self.runtime, self.celery)
+
+    @cached_property
+    def query_log(self) -> QueryLog:
+        from search.query_log import QueryLog
+
+        return QueryLog(self.runtime.es, self.settings.system_index("queries"))
+
+    @cached_property
+    def feedback(self) -> FeedbackStore:
+        from search.query_log import FeedbackStore
+
+        return FeedbackStore(self.runtime.es, self.settings.system_index("feedback"))
+
+    @cached_property
+    def redis(self) -> Any:
+        from sync_engine.backends import readiness_client
+
+        return readiness_client(self.settings.redis_url)
