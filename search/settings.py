@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     """A queued sync job no worker picks up within this is dropped (task expiry) and failed."""
     broker_visibility_timeout_s: float = Field(default=3600.0, gt=0)
     """How long Redis waits before re-delivering a task whose worker died without acking it."""
+    sync_infra_patience_s: float = Field(default=90.0, gt=0)
+    """How long one Elasticsearch or Redis call of a sync retries transient errors (backoff)."""
+    sync_infra_resumes: int = Field(default=5, ge=0)
+    """Times a job interrupted by Elasticsearch or Redis resumes from its checkpoint by itself."""
+    sync_infra_wait_s: float = Field(default=600.0, gt=0)
+    """How long an interrupted job waits for Elasticsearch and Redis to come back, each time."""
 
     @property
     def docs_alias(self) -> str:
