@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -15,13 +15,24 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 
 
 def _cron(value: str | None) -> str | None:
+    """Five cron fields (UTC) that fire: checked by computing the next runs, not by syntax."""
     if value is None or not value.strip():
         return None
-    from croniter import croniter
+    from croniter import CroniterBadDateError, croniter
 
-    if not croniter.is_valid(value.strip()):
-        raise ValueError(f"{value!r} is not a valid cron expression (e.g. '*/15 * * * *')")
-    return value.strip()
+    schedule = " ".join(value.split())
+    example = "e.g. '*/15 * * * *' (minute hour day-of-month month day-of-week)"
+    if len(schedule.split(" ")) != 5:
+        raise ValueError(
+            f"{value!r} must have 5 cron fields, not {len(schedule.split(' '))}: {example}"
+        )
+    if not croniter.is_valid(schedule):
+        raise ValueError(f"{value!r} is not a valid cron expression: {example}")
+    try:
+        croniter(schedule, datetime(2000, 1, 1, tzinfo=UTC)).get_next(datetime)
+    except (CroniterBadDateError, ValueError, KeyError) as exc:
+        raise ValueError(f"{value!r} never fires (no such date, e.g. 30 February): {exc}") from None
+    return schedule
 
 
 class DataSourceSpec(BaseModel):
