@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     """A queued sync job no worker picks up within this is dropped (task expiry) and failed."""
     broker_visibility_timeout_s: float = Field(default=3600.0, gt=0)
     """How long Redis waits before re-delivering a task whose worker died without acking it."""
+    sync_stalled_after_s: float = Field(default=60.0, gt=0)
+    """A running job whose heartbeat is older than this shows as stalled, and is resumed by
+    the scheduler's sweep once nobody holds its lock (its worker died)."""
+    sync_requeue_after_s: float = Field(default=60.0, gt=0)
+    """A job queued this long is enqueued again (its task message may have been lost)."""
     sync_infra_patience_s: float = Field(default=90.0, gt=0)
     """How long one Elasticsearch or Redis call of a sync retries transient errors (backoff)."""
     sync_infra_resumes: int = Field(default=5, ge=0)

@@ -122,6 +122,22 @@ class SyncJob(BaseModel):
         default=0, description="Times the sweep re-enqueued the job after its worker died."
     )
     resumed_at: datetime | None = None
+    requeues: int = Field(
+        default=0, description="Times the sweep enqueued the queued job again (lost message)."
+    )
+    stalled: bool = Field(
+        default=False,
+        description="Running, but no heartbeat for sync_stalled_after_s: its worker may have "
+        "died; the scheduler resumes it from its checkpoint once its lock has expired.",
+    )
+
+    def with_liveness(self, stalled_after_s: float, now: datetime | None = None) -> SyncJob:
+        """The job as shown: ``stalled`` when it runs without a recent heartbeat."""
+        if self.status != JobStatus.RUNNING or self.heartbeat_at is None:
+            return self
+        now = now or datetime.now(UTC)
+        stalled = (now - self.heartbeat_at).total_seconds() > stalled_after_s
+        return self.model_copy(update={"stalled": stalled}) if stalled else self
 
     @property
     def duration_s(self) -> float | None:

@@ -121,7 +121,8 @@ class _Run:
         self.timeout_s = settings.sync_heartbeat_timeout_s
         self.max_attempts = settings.sync_max_attempts
         self.tick_s = max(0.1, min(1.0, settings.sync_lock_ttl_s / 4))
-        self.beat_every_s = max(self.tick_s, min(30.0, self.timeout_s / 3))
+        beat_bound = min(self.timeout_s, settings.sync_stalled_after_s) / 3
+        self.beat_every_s = max(self.tick_s, min(30.0, beat_bound))
 
     def execute(self) -> RunOutcome:
         job = self.store.job(self.job_id)  # again, now that the lock is ours
