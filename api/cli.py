@@ -15,7 +15,16 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from api import cli_acl, cli_datasource, cli_demo, cli_index, cli_search, cli_stack, cli_sync
+from api import (
+    cli_acl,
+    cli_datasource,
+    cli_demo,
+    cli_index,
+    cli_search,
+    cli_stack,
+    cli_sync,
+    cli_verify,
+)
 from api.cli_common import Services, report
 
 EPILOG = (
@@ -66,6 +75,7 @@ app.add_typer(cli_index.app)
 app.add_typer(cli_acl.identity_app)
 app.command("query")(cli_search.query)
 app.command("explain")(cli_acl.explain_cmd)
+app.command("verify")(cli_verify.verify)
 app.command("up", rich_help_panel="Local stack")(cli_stack.up)
 app.command("down", rich_help_panel="Local stack")(cli_stack.down)
 app.command("status", rich_help_panel="Local stack")(cli_stack.status)

@@ -185,6 +185,11 @@ class Pipeline:
                 else:
                     stats.unchanged.append(doc_id)
 
+    def fingerprint(self, data_source_id: str, doc: Document) -> dict[str, Any]:
+        """The fields the index would hold for ``doc`` (no vectors): what verification compares."""
+        source, _ = self._build(data_source_id, doc, BatchStats())
+        return source
+
     def _build(
         self, data_source_id: str, doc: Document, stats: BatchStats
     ) -> tuple[dict[str, Any], list[str]]:

@@ -15,6 +15,8 @@ from api.deps import Services, services
 from api.models import Deleted, IdentityTestBody, IdentityTestResponse, SyncBody, SyncStarted
 from connectors.base import CheckResult
 from search.sync.models import DataSource, DataSourceSpec, SyncJob
+from search.sync.store import SyncStore
+from search.sync.verify import Verification, Verifier
 
 router = APIRouter(
     prefix="/v1",
@@ -62,6 +64,18 @@ def delete_datasource(data_source_id: str, svc: Services = Depends(services)) ->
 def check_datasource(data_source_id: str, svc: Services = Depends(services)) -> CheckResult:
     """Whether the connector can reach its source with this configuration, and why not."""
     return svc.datasources.check(data_source_id)
+
+
+@router.post("/datasources/{data_source_id}/verify", response_model=Verification)
+def verify_datasource(
+    data_source_id: str,
+    sample: int | None = Query(default=None, ge=1, description="Compare N random documents."),
+    repair: bool = Query(default=False, description="Fix the drift (under the sync lock)."),
+    svc: Services = Depends(services),
+) -> Verification:
+    """Compare the index with the source (missing, extra, stale content, stale ACL); recorded."""
+    rt = svc.runtime
+    return Verifier(rt, SyncStore(rt.es, rt.settings)).run(data_source_id, sample, repair)
 
 
 @router.post(
