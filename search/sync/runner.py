@@ -110,7 +110,8 @@ class _Run:
     ) -> None:
         self.runtime = patient_runtime(runtime)
         self.store = store
-        self.quick = SyncStore(runtime.es, runtime.settings)
+        quick_timeout = max(0.5, min(5.0, runtime.settings.sync_lock_ttl_s / 3))
+        self.quick = SyncStore(runtime.es.options(request_timeout=quick_timeout), runtime.settings)
         """The watch loop's store: fails fast, so a stalled Elasticsearch never delays renewing
         the lock (the crawl's ``store`` is the patient one)."""
         self.lock = lock
