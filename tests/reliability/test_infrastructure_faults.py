@@ -89,11 +89,15 @@ def scheduler(rt: Runtime, app: Celery) -> Iterator[None]:
 
 def _worker(s: Settings, name: str, log_dir: Path, app: Celery) -> WorkerProcess:
     proc = WorkerProcess(s, name, log_dir, **_env(s))
-    wait_until(
-        lambda: any(name in host for reply in app.control.ping(timeout=0.5) for host in reply),
-        120,
-        message=f"worker {name}",
-    )
+
+    def answers() -> bool:
+        try:
+            replies = app.control.ping(timeout=0.5)
+        except Exception:  # this process's broker connection died with the old Redis
+            return False
+        return any(name in host for reply in replies for host in reply)
+
+    wait_until(answers, 120, message=f"worker {name}")
     return proc
 
 
@@ -117,9 +121,9 @@ def _no_drift(rt: Runtime, source_id: str, job: SyncJob) -> int:
     return report.drift
 
 
-def _slow_source(sources: DataSourceService, name: str, root: Path) -> str:
+def _slow_source(sources: DataSourceService, name: str, root: Path, delay_s: float = 0.2) -> str:
     write_files(root, FILES)
-    return sources.create(scripted_spec(name, root, delay_s=0.2)).id
+    return sources.create(scripted_spec(name, root, delay_s=delay_s)).id
 
 
 def test_elasticsearch_restart_mid_sync(
@@ -200,7 +204,7 @@ def test_redis_restarted_empty_mid_sync(
     tmp_path: Path,
     scheduler: None,
 ) -> None:
-    ds = _slow_source(sources, "redis-restart", tmp_path)
+    ds = _slow_source(sources, "redis-restart", tmp_path, delay_s=0.6)  # outlives the outage
     proc = _worker(s, "redis-restart", log_dir, app)
     try:
         job = sync.start(ds, SyncMode.FULL)
@@ -209,6 +213,7 @@ def test_redis_restarted_empty_mid_sync(
         time.sleep(5)
         own_redis.start()
         back = time.monotonic()
+        assert sync.get(job.id).status == JobStatus.RUNNING  # it outlived the outage
         done = _finished(sync, job.id, 300)
         recovered_s = time.monotonic() - back
     finally:
