@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 ACL_FIELDS = ("acl_allow_users", "acl_allow_groups", "acl_deny_users", "acl_deny_groups")
 SAMPLE_IDS = 100
+_INDEX_SETTINGS = {"number_of_shards": 1, "auto_expand_replicas": "0-1"}
 MAPPING: dict[str, Any] = {
     "dynamic": False,
     "properties": {
@@ -114,7 +115,7 @@ class Verifier:
         return record
 
     def history(self, data_source_id: str, limit: int = 20) -> list[Verification]:
-        ensure_index(self.runtime.es, self.index, MAPPING, {"number_of_shards": 1})
+        ensure_index(self.runtime.es, self.index, MAPPING, _INDEX_SETTINGS)
         response = self.runtime.es.search(
             index=self.index,
             size=limit,
@@ -202,7 +203,7 @@ class Verifier:
             after = hits[-1]["sort"]
 
     def _save(self, record: Verification) -> None:
-        ensure_index(self.runtime.es, self.index, MAPPING, {"number_of_shards": 1})
+        ensure_index(self.runtime.es, self.index, MAPPING, _INDEX_SETTINGS)
         self.runtime.es.index(
             index=self.index, id=record.id, document=record.model_dump(mode="json"), refresh=True
         )

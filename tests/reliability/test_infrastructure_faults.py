@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
+from elasticsearch import Elasticsearch
 
 from connectors.models import SyncMode
 from search.embed import Embedder
@@ -55,7 +56,8 @@ def _env(s: Settings) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def rt(s: Settings, embedder: Embedder) -> Runtime:
+def rt(s: Settings, es: Elasticsearch, embedder: Embedder) -> Runtime:
+    # ``es`` (the session fixture) deletes the suite's indices at the end.
     return ready_runtime(s, embedder)
 
 
@@ -97,7 +99,11 @@ def _worker(s: Settings, name: str, log_dir: Path, app: Celery) -> WorkerProcess
             return False
         return any(name in host for reply in replies for host in reply)
 
-    wait_until(answers, 120, message=f"worker {name}")
+    try:
+        wait_until(answers, 120, message=f"worker {name}")
+    except BaseException:
+        proc.stop()
+        raise
     return proc
 
 
