@@ -21,13 +21,14 @@ def _cron(value: str | None) -> str | None:
     from croniter import CroniterBadDateError, croniter
 
     schedule = " ".join(value.split())
-    example = "e.g. '*/15 * * * *' (minute hour day-of-month month day-of-week)"
-    if len(schedule.split(" ")) != 5:
-        raise ValueError(
-            f"{value!r} must have 5 cron fields, not {len(schedule.split(' '))}: {example}"
-        )
     if not croniter.is_valid(schedule):
-        raise ValueError(f"{value!r} is not a valid cron expression: {example}")
+        raise ValueError(f"{value!r} is not a valid cron expression (e.g. '*/15 * * * *')")
+    fields = len(schedule.split(" "))
+    if fields != 5:
+        raise ValueError(
+            f"{value!r} has {fields} fields; a schedule has 5 cron fields "
+            "(minute hour day-of-month month day-of-week), e.g. '*/15 * * * *'"
+        )
     try:
         croniter(schedule, datetime(2000, 1, 1, tzinfo=UTC)).get_next(datetime)
     except (CroniterBadDateError, ValueError, KeyError) as exc:

@@ -26,8 +26,8 @@ def test_the_stacks_port_variables_reach_the_python_settings(monkeypatch) -> Non
     [
         ("0 0 30 2 *", "never fires"),
         ("0 0 31 4 *", "never fires"),
-        ("* * * * * *", "5 cron fields, not 6"),
-        ("* * * *", "5 cron fields, not 4"),
+        ("* * * * * *", "has 6 fields; a schedule has 5 cron fields"),
+        ("* * * *", "not a valid cron expression"),
         ("61 * * * *", "not a valid cron expression"),
     ],
 )
