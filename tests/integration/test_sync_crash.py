@@ -158,6 +158,7 @@ def test_sweep_resumes_a_sigkilled_workers_job_on_another_worker(
         job, victim, survivor = _started_on(sync, "swept", workers)
         workers[victim].kill()  # as a crash would: nothing requeues the task for an hour
         _lock_expired(s, "swept")
+        killed = sync.get(job.id)
         assert sync.sweep(datetime.now(UTC)).resumed == []  # its heartbeat is still fresh
         # The admin sees it: no heartbeat for sync_stalled_after_s shows as stalled.
         wait_until(lambda: sync.get(job.id).stalled, 30, message="the job to show as stalled")
@@ -178,7 +179,16 @@ def test_sweep_resumes_a_sigkilled_workers_job_on_another_worker(
         # Three sweepers at once: exactly one re-enqueues it, none fails it.
         assert [j.id for r in reports for j in r.resumed] == [job.id]
         assert [j.id for r in reports for j in r.failed] == []
-        done = wait_done(sync, job.id, timeout=120)
+        # What the admin sees never goes backwards while the resumed attempt replays items.
+        seen: list[tuple[int, int]] = [(killed.stats.scanned, killed.stats.added)]
+
+        def finished() -> SyncJob | None:
+            job_now = sync.get(job.id)
+            seen.append((job_now.stats.scanned, job_now.stats.added))
+            return None if job_now.status.active else job_now
+
+        done = wait_until(finished, 120, interval=0.05, message="the resumed job to finish")
+        assert seen == sorted(seen), seen
         assert done.status == JobStatus.SUCCEEDED, done.error
         assert done.attempts == 2 and done.resumes == 1 and done.resumed_at is not None
         assert done.worker and done.worker.startswith(f"{survivor}@")
