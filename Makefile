@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv up down status test lint services bench-relevance clean
+.PHONY: venv up down status test reliability lint services bench-relevance clean
 
 $(STAMP): pyproject.toml
 	@command -v python3 >/dev/null || { echo "python3 (3.11 or 3.12) is needed" >&2; exit 1; }
@@ -33,6 +33,10 @@ services: venv
 ## Lint, type-check and run every test against real Elasticsearch, Redis and Celery workers.
 test: venv
 	@bash deploy/test.sh
+
+## Restart, freeze and empty an Elasticsearch and a Redis of its own mid-sync (several minutes).
+reliability: venv
+	@bash deploy/test.sh -m reliability tests/reliability
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from search.runtime import Runtime
     from search.settings import Settings
     from sync_engine.service import DataSourceService, SyncService
+    from sync_engine.verify import Verifier
 
 
 class ServiceContainer:
@@ -71,6 +72,13 @@ class ServiceContainer:
         from sync_engine.service import SyncService
 
         return SyncService(self.runtime, self.celery)
+
+    @cached_property
+    def verifier(self) -> Verifier:
+        """Compares a data source's index with the source (``quarry verify``)."""
+        from sync_engine.service import verifier
+
+        return verifier(self.runtime)
 
     @cached_property
     def query_log(self) -> QueryLog:

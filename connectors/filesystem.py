@@ -43,7 +43,8 @@ class FilesystemConfig(BaseModel):
     default_acl: AccessControlList | None = None
     """Applied to files without a sidecar; leave unset to keep them invisible (fail closed)."""
     acl_sidecars: bool = True
-    checkpoint_every: int = Field(default=500, ge=1)
+    checkpoint_every: int = Field(default=100, ge=1, le=100)
+    """Files between two checkpoints (at most 100: a kill replays at most that many)."""
     case_insensitive_ids: bool = False
     """Match the ACL files' user and group ids without regard to case."""
 

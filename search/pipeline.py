@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
@@ -86,8 +86,14 @@ class Pipeline:
         self.max_document_chars = max_document_chars
 
     def write_batch(
-        self, data_source_id: str, items: Sequence[CrawlItem], job_id: str | None = None
+        self,
+        data_source_id: str,
+        items: Sequence[CrawlItem],
+        job_id: str | None = None,
+        before_write: Callable[[list[str], list[str]], None] | None = None,
     ) -> BatchStats:
+        """Write a batch; ``before_write(added, modified)`` hears the verdicts before the index
+        changes (a sync journals them, so a replay after a crash still counts them exactly)."""
         stats = BatchStats()
         docs = [i for i in items if isinstance(i, Document)]
         for item in items:
@@ -100,7 +106,7 @@ class Pipeline:
             self.identities.put_memberships(data_source_id, memberships, job_id)
             stats.groups += len(memberships)
         if docs:
-            self._write_documents(data_source_id, docs, job_id, stats)
+            self._write_documents(data_source_id, docs, job_id, stats, before_write)
         deletions = [i.id for i in items if isinstance(i, Deletion)]
         if deletions:
             result = self.writer.delete(deletions)
@@ -113,7 +119,12 @@ class Pipeline:
         return stats
 
     def _write_documents(
-        self, data_source_id: str, docs: Sequence[Document], job_id: str | None, stats: BatchStats
+        self,
+        data_source_id: str,
+        docs: Sequence[Document],
+        job_id: str | None,
+        stats: BatchStats,
+        before_write: Callable[[list[str], list[str]], None] | None = None,
     ) -> None:
         # The last occurrence of an id in a batch wins, as it would have at the source.
         unique = list({d.id: d for d in docs}.values())
@@ -151,6 +162,11 @@ class Pipeline:
         for _, source, _ in changed:
             source["sync_job"] = job_id
             source["indexed_at"] = now
+        if before_write is not None and changed:
+            before_write(
+                [d.id for d, _, _ in changed if d.id not in previous],
+                [d.id for d, _, _ in changed if d.id in previous],
+            )
         result = self.writer.upsert([s for _, s, _ in changed])
         for doc, _, _ in changed:
             reason = _failure(result.failed, doc.id)
@@ -168,6 +184,11 @@ class Pipeline:
                     stats.failed[doc_id] = reason
                 else:
                     stats.unchanged.append(doc_id)
+
+    def fingerprint(self, data_source_id: str, doc: Document) -> dict[str, Any]:
+        """The fields the index would hold for ``doc`` (no vectors): what verification compares."""
+        source, _ = self._build(data_source_id, doc, BatchStats())
+        return source
 
     def _build(
         self, data_source_id: str, doc: Document, stats: BatchStats

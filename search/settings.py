@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +24,21 @@ class Settings(BaseSettings):
     es_request_timeout_s: float = 30.0
 
     redis_url: str = "redis://127.0.0.1:6379/0"
+
+    es_port: int | None = Field(default=None, ge=1, le=65535)
+    """The stack's ``QUARRY_ES_PORT``: the local Elasticsearch's port when no URL is given."""
+    redis_port: int | None = Field(default=None, ge=1, le=65535)
+    """The stack's ``QUARRY_REDIS_PORT``: the local Redis's port when no URL is given."""
+
+    @model_validator(mode="after")
+    def _ports(self) -> Settings:
+        """One source of truth: the port variables the deploy scripts use also reach every
+        Python process (an explicit URL still wins)."""
+        if self.es_port is not None and "es_url" not in self.model_fields_set:
+            self.es_url = f"http://127.0.0.1:{self.es_port}"
+        if self.redis_port is not None and "redis_url" not in self.model_fields_set:
+            self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
+        return self
 
     index_prefix: str = Field(default="quarry", pattern=r"^[a-z0-9][a-z0-9_-]*$")
     """All of Quarry's indices and aliases start with this (tests use their own)."""
@@ -54,6 +69,17 @@ class Settings(BaseSettings):
     """A queued sync job no worker picks up within this is dropped (task expiry) and failed."""
     broker_visibility_timeout_s: float = Field(default=3600.0, gt=0)
     """How long Redis waits before re-delivering a task whose worker died without acking it."""
+    sync_stalled_after_s: float = Field(default=60.0, gt=0)
+    """A running job whose heartbeat is older than this shows as stalled, and is resumed by
+    the scheduler's sweep once nobody holds its lock (its worker died)."""
+    sync_requeue_after_s: float = Field(default=60.0, gt=0)
+    """A job queued this long is enqueued again (its task message may have been lost)."""
+    sync_infra_patience_s: float = Field(default=90.0, gt=0)
+    """How long one Elasticsearch or Redis call of a sync retries transient errors (backoff)."""
+    sync_infra_resumes: int = Field(default=5, ge=0)
+    """Times a job interrupted by Elasticsearch or Redis resumes from its checkpoint by itself."""
+    sync_infra_wait_s: float = Field(default=600.0, gt=0)
+    """How long an interrupted job waits for Elasticsearch and Redis to come back, each time."""
 
     @property
     def docs_alias(self) -> str:

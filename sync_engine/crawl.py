@@ -22,7 +22,9 @@ from search.pipeline import MAX_FAILURE_SAMPLES, BatchStats
 from search.prefetch import prefetched
 from search.purge import delete_matching
 from search.runtime import Runtime
+from sync_engine.journal import Journal
 from sync_engine.models import ItemError, JobStats, JobStatus, SyncJob
+from sync_engine.retry import transient
 from sync_engine.store import SyncStore
 
 log = logging.getLogger(__name__)
@@ -41,8 +43,12 @@ def _now() -> str:
 class Progress:
     """A job's running totals and samples; shared by the crawl thread and the watchdog."""
 
-    def __init__(self, saved: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, saved: dict[str, Any] | None = None, shown: dict[str, Any] | None = None
+    ) -> None:
         saved = saved or {}
+        self.floor = JobStats.model_validate(shown or {})
+        """What the job showed before this attempt: shown counts never go below it."""
         self.stats = JobStats.model_validate(saved.get("stats") or {})
         self.errors = [ItemError.model_validate(e) for e in saved.get("errors") or []]
         self.deleted_ids: list[str] = list(saved.get("deleted_ids") or [])
@@ -82,8 +88,11 @@ class Progress:
     def snapshot(self) -> dict[str, Any]:
         """The job fields that show progress (and what a resumed attempt starts from)."""
         with self._lock:
+            shown = self.stats.model_dump(mode="json")
+            for name, floor in self.floor.model_dump(mode="json").items():
+                shown[name] = max(shown[name], floor)
             return {
-                "stats": self.stats.model_dump(mode="json"),
+                "stats": shown,
                 "errors": [e.model_dump(mode="json") for e in self.errors],
                 "deleted_ids": list(self.deleted_ids),
                 "failed_ids": sorted(self.failed_ids),
@@ -101,13 +110,17 @@ class Crawl:
         token: str,
         connector: Connector,
         saved: dict[str, Any] | None,
+        shown: dict[str, Any] | None = None,
     ) -> None:
         self.runtime = runtime
         self.store = store
         self.job = job
         self.token = token
         self.connector = connector
-        self.progress = Progress(saved)
+        self.progress = Progress(saved, shown)
+        self.journal = Journal(store, job.id, job.data_source_id)
+        self.interrupted: BaseException | None = None
+        """Elasticsearch or Redis failed for longer than the sync's patience: resume later."""
         self.stop_requested = threading.Event()
         self.aborted = threading.Event()
         self.waiting_since: float | None = None
@@ -123,27 +136,37 @@ class Crawl:
     def run(self) -> None:
         """Thread entry point: always ends with ``result`` set (or the job taken over)."""
         try:
+            self.journal.load()
             self.result = self._crawl()
         except Aborted:
             log.warning("sync attempt lost its job", extra={"job_id": self.job.id})
-        except Exception as exc:  # a systemic failure: fail the job, delete nothing
-            self.error = (
-                str(exc) if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}"
-            )
-            log.error(
-                "sync job failed",
-                extra={
-                    "job_id": self.job.id,
-                    "data_source_id": self.job.data_source_id,
-                    "error": self.error[:500],
-                },
-                exc_info=not isinstance(exc, ConnectorError),
-            )
-            self.result = JobStatus.FAILED
-            try:
-                self._finish(JobStatus.FAILED, self.error)
-            except Exception:  # the store is down too: the scheduler's sweep fails the job later
-                log.exception("could not record the failure", extra={"job_id": self.job.id})
+        except Exception as exc:
+            if transient(exc):  # infrastructure, not the source: the runner resumes the job
+                self.interrupted = exc
+                log.warning(
+                    "sync attempt interrupted by the infrastructure",
+                    extra={"job_id": self.job.id, "error": str(exc)[:500]},
+                )
+                return
+            self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        """A systemic failure: fail the job, delete nothing."""
+        self.error = str(exc) if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}"
+        log.error(
+            "sync job failed",
+            extra={
+                "job_id": self.job.id,
+                "data_source_id": self.job.data_source_id,
+                "error": self.error[:500],
+            },
+            exc_info=not isinstance(exc, ConnectorError),
+        )
+        self.result = JobStatus.FAILED
+        try:
+            self._finish(JobStatus.FAILED, self.error)
+        except Exception:  # the store is down too: the scheduler's sweep fails the job later
+            log.exception("could not record the failure", extra={"job_id": self.job.id})
 
     def _items(self) -> Iterator[CrawlItem]:
         mode = self.job.mode
@@ -223,7 +246,10 @@ class Crawl:
         if not batch:
             return
         self._check_abort()
-        stats = self.runtime.pipeline.write_batch(self.job.data_source_id, batch, self.job.id)
+        stats = self.runtime.pipeline.write_batch(
+            self.job.data_source_id, batch, self.job.id, before_write=self.journal.note
+        )
+        self.journal.reclassify(stats)
         self.progress.add(stats)
         if save:
             self._write(self.progress.snapshot())
@@ -235,6 +261,7 @@ class Crawl:
         self._write({**snapshot, "checkpoint_at": now})
         self.store.save_job_checkpoint(self.job, checkpoint.state, snapshot, now)
         self._state = checkpoint.state
+        self.journal.clear()
 
     def _sweep_missing(self) -> None:
         """After a complete full enumeration, delete the source's documents it did not see."""

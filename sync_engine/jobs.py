@@ -39,6 +39,8 @@ class SweepReport:
     """Running jobs whose worker died, re-enqueued to resume from their checkpoint."""
     failed: builtins.list[SyncJob] = field(default_factory=list)
     """Jobs out of attempts, or never picked up by a worker."""
+    requeued: builtins.list[str] = field(default_factory=list)
+    """Queued jobs enqueued again (their task message may have been lost)."""
 
 
 class SyncService:
@@ -112,18 +114,22 @@ class SyncService:
         return self.store.job(job_id)
 
     def get(self, job_id: str) -> SyncJob:
-        return self.store.job(job_id)
+        return self._shown(self.store.job(job_id))
+
+    def _shown(self, job: SyncJob) -> SyncJob:
+        return job.with_liveness(self.settings.sync_stalled_after_s)
 
     def list(self, data_source_id: str, limit: int = 20) -> builtins.list[SyncJob]:
         """The source's job history, newest first (checkpoints left out)."""
         if not 1 <= limit <= MAX_LIST:
             raise BadRequest(f"limit must be between 1 and {MAX_LIST}")
         self.store.source_doc(data_source_id)  # NotFound for an unknown source
-        return self.store.list_jobs(data_source_id, limit)
+        return [self._shown(j) for j in self.store.list_jobs(data_source_id, limit)]
 
     def active(self, data_source_id: str) -> SyncJob | None:
         source, _, _ = self.store.source_doc(data_source_id)
-        return active_job(self.store, source)
+        job = active_job(self.store, source)
+        return None if job is None else self._shown(job)
 
     def sweep(self, now: datetime | None = None) -> SweepReport:
         """Resume jobs whose worker died, and fail those out of attempts or never picked up.
@@ -135,7 +141,9 @@ class SyncService:
         had ``sync_max_attempts`` attempts (a poison item must not kill workers forever).
         """
         now = now or datetime.now(UTC)
-        cutoff = now - timedelta(seconds=self.settings.sync_heartbeat_timeout_s)
+        settings = self.settings
+        dead_after = min(settings.sync_heartbeat_timeout_s, settings.sync_stalled_after_s)
+        cutoff = now - timedelta(seconds=dead_after)
         report = SweepReport()
         running = self.store.find_jobs(
             {
@@ -174,7 +182,38 @@ class SyncService:
             message = f"not picked up by a worker within {self.settings.sync_queue_timeout_s:g} s"
             if self._give_up(doc["id"], "queued", None, message, now):
                 report.failed.append(self.store.job(doc["id"]))
+        self._requeue_waiting(now, report)
         return report
+
+    def _requeue_waiting(self, now: datetime, report: SweepReport) -> None:
+        """Enqueue again the jobs queued for longer than ``sync_requeue_after_s``.
+
+        Their message may be gone (Redis restarted empty). If it was not, the first delivery
+        claims the job and the other finds it running under a live owner and is dropped.
+        """
+        interval = timedelta(seconds=self.settings.sync_requeue_after_s)
+        waiting = self.store.find_jobs(
+            {
+                "bool": {
+                    "filter": [
+                        {"term": {"status": "queued"}},
+                        {"range": {"created_at": {"lt": (now - interval).isoformat()}}},
+                    ]
+                }
+            }
+        )
+        for doc in waiting:
+            if not self.store.mark_requeued(doc["id"], now - interval, now):
+                continue
+            try:
+                self.app.send_task(
+                    SYNC_TASK, args=[doc["id"]], expires=self.settings.sync_queue_timeout_s
+                )
+            except Exception:  # the broker is away: the next tick tries again
+                log.exception("could not enqueue a waiting job again", extra={"job_id": doc["id"]})
+                continue
+            log.warning("queued sync job enqueued again", extra={"job_id": doc["id"]})
+            report.requeued.append(doc["id"])
 
     def _revive(self, doc: dict[str, Any], now: datetime, report: SweepReport) -> None:
         """Re-enqueue a dead job from its checkpoint, or fail it once it is out of attempts."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -15,13 +15,25 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 
 
 def _cron(value: str | None) -> str | None:
+    """Five cron fields (UTC) that fire: checked by computing the next runs, not by syntax."""
     if value is None or not value.strip():
         return None
-    from croniter import croniter
+    from croniter import CroniterBadDateError, croniter
 
-    if not croniter.is_valid(value.strip()):
+    schedule = " ".join(value.split())
+    if not croniter.is_valid(schedule):
         raise ValueError(f"{value!r} is not a valid cron expression (e.g. '*/15 * * * *')")
-    return value.strip()
+    fields = len(schedule.split(" "))
+    if fields != 5:
+        raise ValueError(
+            f"{value!r} has {fields} fields; a schedule has 5 cron fields "
+            "(minute hour day-of-month month day-of-week), e.g. '*/15 * * * *'"
+        )
+    try:
+        croniter(schedule, datetime(2000, 1, 1, tzinfo=UTC)).get_next(datetime)
+    except (CroniterBadDateError, ValueError, KeyError) as exc:
+        raise ValueError(f"{value!r} never fires (no such date, e.g. 30 February): {exc}") from None
+    return schedule
 
 
 class DataSourceSpec(BaseModel):
@@ -111,6 +123,22 @@ class SyncJob(BaseModel):
         default=0, description="Times the sweep re-enqueued the job after its worker died."
     )
     resumed_at: datetime | None = None
+    requeues: int = Field(
+        default=0, description="Times the sweep enqueued the queued job again (lost message)."
+    )
+    stalled: bool = Field(
+        default=False,
+        description="Running, but no heartbeat for sync_stalled_after_s: its worker may have "
+        "died; the scheduler resumes it from its checkpoint once its lock has expired.",
+    )
+
+    def with_liveness(self, stalled_after_s: float, now: datetime | None = None) -> SyncJob:
+        """The job as shown: ``stalled`` when it runs without a recent heartbeat."""
+        if self.status != JobStatus.RUNNING or self.heartbeat_at is None:
+            return self
+        now = now or datetime.now(UTC)
+        stalled = (now - self.heartbeat_at).total_seconds() > stalled_after_s
+        return self.model_copy(update={"stalled": stalled}) if stalled else self
 
     @property
     def duration_s(self) -> float | None:

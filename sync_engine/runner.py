@@ -18,16 +18,28 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import redis
+
 from connectors.models import SyncMode
 from search.errors import NotFound, SearchError
 from search.runtime import Runtime
 from sync_engine.crawl import Crawl
 from sync_engine.datasources import connector_for
-from sync_engine.locks import RedisLock, run_lock
+from sync_engine.locks import RedisLock, redis_client, run_lock
 from sync_engine.models import JobStatus
+from sync_engine.patient import patient_runtime, patient_store
+from sync_engine.retry import service_of, transient
 from sync_engine.store import SyncStore
 
 log = logging.getLogger(__name__)
+
+
+class _Verdict(Exception):
+    """The watch loop's decision to stop watching, with the status to report."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 class LockBusy(Exception):
@@ -60,7 +72,7 @@ def run_job(
     (or a newer run took it), so the job runs under a live owner and this delivery is a
     duplicate: dropped, not retried forever.
     """
-    store = SyncStore(runtime.es, runtime.settings)
+    store = patient_store(runtime)
     try:
         job = store.job(job_id)
     except NotFound:
@@ -86,6 +98,7 @@ def run_job(
             return RunOutcome(job_id, "skipped", job.attempts)
         raise LockBusy(job_id, max(0.5, lock.remaining_ms() / 1000 + 0.5))
     try:
+        # ``execute`` returns only once no thread of this run can write any more.
         return _Run(runtime, store, lock, job_id, worker_name).execute()
     finally:
         lock.release()
@@ -95,8 +108,12 @@ class _Run:
     def __init__(
         self, runtime: Runtime, store: SyncStore, lock: RedisLock, job_id: str, worker: str
     ) -> None:
-        self.runtime = runtime
+        self.runtime = patient_runtime(runtime)
         self.store = store
+        quick_timeout = max(0.5, min(5.0, runtime.settings.sync_lock_ttl_s / 3))
+        self.quick = SyncStore(runtime.es.options(request_timeout=quick_timeout), runtime.settings)
+        """The watch loop's store: fails fast, so a stalled Elasticsearch never delays renewing
+        the lock (the crawl's ``store`` is the patient one)."""
         self.lock = lock
         self.job_id = job_id
         self.worker = worker
@@ -105,7 +122,8 @@ class _Run:
         self.timeout_s = settings.sync_heartbeat_timeout_s
         self.max_attempts = settings.sync_max_attempts
         self.tick_s = max(0.1, min(1.0, settings.sync_lock_ttl_s / 4))
-        self.beat_every_s = max(self.tick_s, min(30.0, self.timeout_s / 3))
+        beat_bound = min(self.timeout_s, settings.sync_stalled_after_s) / 3
+        self.beat_every_s = max(self.tick_s, min(30.0, beat_bound))
 
     def execute(self) -> RunOutcome:
         job = self.store.job(self.job_id)  # again, now that the lock is ours
@@ -150,13 +168,37 @@ class _Run:
                 },
             )
             return RunOutcome(self.job_id, JobStatus.FAILED.value, job.attempts)
-        crawl = Crawl(self.runtime, self.store, job, self.token, connector, saved)
-        if job.stop_requested:
-            crawl.stop_requested.set()
-        thread = threading.Thread(target=crawl.run, name=f"sync-{job.id}", daemon=True)
-        thread.start()
-        status = self._watch(thread, crawl)
-        return RunOutcome(self.job_id, status, job.attempts)
+        interruptions = 0
+        shown = job.stats.model_dump(mode="json")
+        while True:
+            crawl = Crawl(self.runtime, self.store, job, self.token, connector, saved, shown)
+            if job.stop_requested:
+                crawl.stop_requested.set()
+            thread = threading.Thread(target=crawl.run, name=f"sync-{job.id}", daemon=True)
+            thread.start()
+            try:
+                status = self._watch(thread, crawl)
+            finally:
+                self._quiesce(thread, crawl)
+            if crawl.interrupted is None or status != "interrupted":
+                return RunOutcome(self.job_id, status, job.attempts)
+            interruptions += 1
+            cause = crawl.interrupted
+            if interruptions > self.runtime.settings.sync_infra_resumes or not self._await_backends(
+                cause
+            ):
+                return self._fail_infra(cause, interruptions)
+            # Resume from the last checkpoint, in this task, under the same lock and token.
+            job = self.store.job(self.job_id)
+            _, saved = self.store.job_checkpoint(self.job_id)
+            shown = {
+                k: max(v, crawl.progress.floor.model_dump()[k])
+                for k, v in job.stats.model_dump(mode="json").items()
+            }
+            log.warning(
+                "sync job resumes from its checkpoint after an infrastructure fault",
+                extra={"job_id": self.job_id, "interruption": interruptions},
+            )
 
     def _fail_exhausted(self, attempts: int, last_worker: str | None) -> RunOutcome:
         """Every attempt so far died without finishing (a redelivered task): stop retrying."""
@@ -181,24 +223,93 @@ class _Run:
         while True:
             thread.join(self.tick_s)
             if not thread.is_alive():
+                if crawl.interrupted is not None:
+                    return "interrupted"
                 return crawl.result.value if crawl.result else "lost"
             if not self._keep_lock():
                 log.error("sync lock lost to another run", extra={"job_id": self.job_id})
                 crawl.aborted.set()
                 return "lost"
-            control = self.store.job_control(self.job_id)
-            if control.get("status") != "running" or control.get("run_token") != self.token:
-                crawl.aborted.set()
-                return str(control.get("status", "lost"))
-            if control.get("stop_requested"):
-                crawl.stop_requested.set()
-            if crawl.waited_s() > self.timeout_s:
-                return self._fail_stalled(crawl)
-            if time.monotonic() - last_beat >= self.beat_every_s:
-                self.store.update_running(
-                    self.job_id, self.token, {"heartbeat_at": datetime.now(UTC).isoformat()}
+            try:
+                if self._poll(crawl, last_beat):
+                    last_beat = time.monotonic()
+            except _Verdict as verdict:
+                return verdict.status
+            except Exception as exc:
+                if not transient(exc):
+                    raise
+                # Elasticsearch briefly away: keep the lock, the crawl waits it out patiently.
+                log.warning(
+                    "sync watch could not reach Elasticsearch",
+                    extra={"job_id": self.job_id, "error": str(exc)[:300]},
                 )
-                last_beat = time.monotonic()
+
+    def _poll(self, crawl: Crawl, last_beat: float) -> bool:
+        """One look at the job's control fields; True when a heartbeat was written."""
+        control = self.quick.job_control(self.job_id)
+        if control.get("status") != "running" or control.get("run_token") != self.token:
+            crawl.aborted.set()
+            raise _Verdict(str(control.get("status", "lost")))
+        if control.get("stop_requested"):
+            crawl.stop_requested.set()
+        if crawl.waited_s() > self.timeout_s:
+            raise _Verdict(self._fail_stalled(crawl))
+        if time.monotonic() - last_beat >= self.beat_every_s:
+            self.quick.update_running(
+                self.job_id, self.token, {"heartbeat_at": datetime.now(UTC).isoformat()}
+            )
+            return True
+        return False
+
+    def _quiesce(self, thread: threading.Thread, crawl: Crawl) -> None:
+        """Stop the crawl and wait until it can write no more, renewing the lock meanwhile.
+
+        The crawl checks ``aborted`` before every write, so a thread blocked on the connector
+        (waiting for its next item) cannot write again; one inside a write is waited for.
+        """
+        crawl.aborted.set()
+        while thread.is_alive() and crawl.waiting_since is None:
+            thread.join(self.tick_s)
+            self._keep_lock()
+
+    def _await_backends(self, cause: BaseException) -> bool:
+        """Wait (holding the lock) until Elasticsearch and Redis answer again."""
+        deadline = time.monotonic() + self.runtime.settings.sync_infra_wait_s
+        pause = 0.5
+        while time.monotonic() < deadline:
+            self._keep_lock()
+            try:
+                self.quick.job_control(self.job_id)
+                redis_client(self.runtime.settings).ping()
+                return True
+            except Exception as exc:
+                if not transient(exc) and not isinstance(exc, redis.RedisError):
+                    raise
+            time.sleep(pause)
+            pause = min(5.0, pause * 2)
+        log.error(
+            "backends did not come back", extra={"job_id": self.job_id, "error": str(cause)[:300]}
+        )
+        return False
+
+    def _fail_infra(self, cause: BaseException, interruptions: int) -> RunOutcome:
+        """Out of resumes: fail loudly, naming the service and what happened to it."""
+        service = service_of(cause)
+        message = (
+            f"{service} failed {interruptions} time(s) during the sync and the job gave up: "
+            f"{cause} (the last checkpoint is kept; the next sync resumes from it)"
+        )
+        fields = {
+            "status": "failed",
+            "error": message,
+            "finished_at": datetime.now(UTC).isoformat(),
+        }
+        try:
+            self.store.update_running(self.job_id, self.token, fields, refresh="true")
+        except Exception:  # still down: the sweep fails or resumes the job later
+            log.exception("could not record the failure", extra={"job_id": self.job_id})
+        log.error("sync job failed by the infrastructure", extra={"job_id": self.job_id})
+        return RunOutcome(self.job_id, JobStatus.FAILED.value, 0)
 
     def _keep_lock(self) -> bool:
         """Renew the lease; if Redis forgot it (restart) and nobody took it, take it back."""

@@ -8,6 +8,8 @@ from search.runtime import Runtime
 from sync_engine.datasources import DataSourceService, InvalidConfig
 from sync_engine.jobs import SweepReport, SyncService
 from sync_engine.runner import LockBusy, RunOutcome, run_job
+from sync_engine.store import SyncStore
+from sync_engine.verify import Verifier
 
 __all__ = [
     "DataSourceService",
@@ -19,7 +21,13 @@ __all__ = [
     "SyncService",
     "principal_service",
     "run_job",
+    "verifier",
 ]
+
+
+def verifier(runtime: Runtime) -> Verifier:
+    """The index-versus-source checker over the runtime's sync store."""
+    return Verifier(runtime, SyncStore(runtime.es, runtime.settings))
 
 
 def principal_service(

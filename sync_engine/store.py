@@ -68,6 +68,7 @@ JOBS_MAPPING: dict[str, Any] = {
         "attempts": {"type": "integer"},
         "resumes": {"type": "integer"},
         "resumed_at": _DATE,
+        "requeued_at": _DATE,
         "stop_requested": {"type": "boolean"},
     },
 }
@@ -349,6 +350,23 @@ class SyncStore:
             return {**doc, "run_token": None, "resumes": resumes, "resumed_at": now.isoformat()}
 
         return self._job_cas(job_id, resume, "true")
+
+    def mark_requeued(self, job_id: str, not_since: datetime, now: datetime) -> bool:
+        """Claim the right to enqueue a still-queued job again (once per interval, one sweeper)."""
+
+        def requeue(doc: dict[str, Any]) -> dict[str, Any] | None:
+            if doc["status"] != "queued" or doc.get("run_token") is not None:
+                return None
+            last = doc.get("requeued_at")
+            if last and datetime.fromisoformat(last) > not_since:
+                return None
+            return {
+                **doc,
+                "requeues": int(doc.get("requeues") or 0) + 1,
+                "requeued_at": now.isoformat(),
+            }
+
+        return self._job_cas(job_id, requeue, "true")
 
     def request_stop(self, job_id: str, now: datetime) -> bool:
         def stop(doc: dict[str, Any]) -> dict[str, Any] | None:

@@ -101,6 +101,7 @@ def sync_settings(base: Settings, suffix: str) -> Settings:
     return prefixed(base, suffix).model_copy(
         update={
             "sync_heartbeat_timeout_s": 3.0,
+            "sync_stalled_after_s": 3.0,
             "sync_lock_ttl_s": 2.0,
             "bulk_batch_docs": 4,
             "broker_visibility_timeout_s": 4.0,
@@ -113,6 +114,7 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
         "QUARRY_EXTRA_CONNECTORS": EXTRA,
         "QUARRY_SYNC_HEARTBEAT_TIMEOUT_S": str(settings.sync_heartbeat_timeout_s),
         "QUARRY_SYNC_LOCK_TTL_S": str(settings.sync_lock_ttl_s),
+        "QUARRY_SYNC_STALLED_AFTER_S": str(settings.sync_stalled_after_s),
         "QUARRY_SYNC_MAX_ATTEMPTS": str(settings.sync_max_attempts),
         "QUARRY_BULK_BATCH_DOCS": str(settings.bulk_batch_docs),
         "QUARRY_BROKER_VISIBILITY_TIMEOUT_S": str(settings.broker_visibility_timeout_s),

@@ -82,7 +82,16 @@ class Scheduler:
         report = TickReport()
         try:
             for source in self.store.list_sources():
-                self._consider(source, now, report)
+                try:
+                    self._consider(source, now, report)
+                except Exception:  # one source's schedule never stops the others or the sweep
+                    log.exception(
+                        "schedule of a data source failed",
+                        extra={
+                            "data_source_id": source.get("id"),
+                            "schedule": source.get("schedule"),
+                        },
+                    )
             swept = self.sync.sweep(now)
             report.swept, report.resumed = swept.failed, swept.resumed
         finally:

@@ -20,6 +20,7 @@ from api.cli import datasource as cli_datasource
 from api.cli import index as cli_index
 from api.cli import search as cli_search
 from api.cli import sync as cli_sync
+from api.cli import verify as cli_verify
 from api.cli.common import Services, report
 from api.cli.dev import demo as cli_demo
 from api.cli.dev import stack as cli_stack
@@ -72,6 +73,7 @@ app.add_typer(cli_index.app)
 app.add_typer(cli_acl.identity_app)
 app.command("query")(cli_search.query)
 app.command("explain")(cli_acl.explain_cmd)
+app.command("verify")(cli_verify.verify)
 app.command("up", rich_help_panel="Local stack")(cli_stack.up)
 app.command("down", rich_help_panel="Local stack")(cli_stack.down)
 app.command("status", rich_help_panel="Local stack")(cli_stack.status)

@@ -171,7 +171,7 @@ def _draw(progress: Progress, task: TaskID, job: SyncJob, expected: int | None) 
     total = expected if expected is not None and expected >= s.scanned else None
     if total is not None and rate:
         eta = f"ETA ~{_duration((total - s.scanned) / rate)}"
-    status = job.status.value
+    status = _shown_status(job)
     if job.status is JobStatus.QUEUED and _age(job.created_at) > QUEUED_HINT_S:
         status = "queued (is a worker running? see quarry status)"
     done = not job.status.active
@@ -201,7 +201,13 @@ def _duration(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
+def _shown_status(job: SyncJob) -> str:
+    """``stalled``: running without a heartbeat lately (its worker may have died)."""
+    return "stalled" if job.stalled else job.status.value
+
+
 _STATUS_STYLE = {
+    "stalled": "yellow",
     "succeeded": "green",
     "failed": "red",
     "stopped": "yellow",
@@ -215,11 +221,11 @@ _COUNTERS = ("scanned", "added", "modified", "unchanged", "deleted", "failed", "
 
 def print_job(job: SyncJob) -> None:
     """A job's outcome: status, counters, rate, and a sample of what failed."""
-    style = _STATUS_STYLE.get(job.status.value, "")
+    style = _STATUS_STYLE.get(_shown_status(job), "")
     out.print(
         f"Sync [bold]{job.id}[/] of {escape(job.data_source_id)} "
         f"({job.mode.value}, {escape(job.trigger)}): "
-        f"[{style}]{job.status.value}[/] after {_duration(job.duration_s)}"
+        f"[{style}]{_shown_status(job)}[/] after {_duration(job.duration_s)}"
     )
     grid = Table.grid(padding=(0, 2))
     for _ in _COUNTERS:
@@ -294,13 +300,13 @@ def history(
     )
     for job in jobs:
         s = job.stats
-        style = _STATUS_STYLE.get(job.status.value, "")
+        style = _STATUS_STYLE.get(_shown_status(job), "")
         started = (job.started_at or job.created_at).astimezone(UTC)
         table.add_row(
             job.id[:8],
             job.mode.value,
             escape(job.trigger),
-            f"[{style}]{job.status.value}[/]",
+            f"[{style}]{_shown_status(job)}[/]",
             f"{started:%m-%d %H:%M}",
             _duration(job.duration_s),
             str(s.scanned),

@@ -27,6 +27,7 @@ from connectors.base import CheckResult
 from connectors.models import GroupMembership
 from search.errors import NotFound
 from sync_engine.models import DataSource, DataSourceSpec, SyncJob
+from sync_engine.verify import Verification
 
 router = APIRouter(
     prefix="/v1",
@@ -74,6 +75,17 @@ def delete_datasource(data_source_id: str, svc: Services = Depends(services)) ->
 def check_datasource(data_source_id: str, svc: Services = Depends(services)) -> CheckResult:
     """Whether the connector can reach its source with this configuration, and why not."""
     return svc.datasources.check(data_source_id)
+
+
+@router.post("/datasources/{data_source_id}/verify", response_model=Verification)
+def verify_datasource(
+    data_source_id: str,
+    sample: int | None = Query(default=None, ge=1, description="Compare N random documents."),
+    repair: bool = Query(default=False, description="Fix the drift (under the sync lock)."),
+    svc: Services = Depends(services),
+) -> Verification:
+    """Compare the index with the source (missing, extra, stale content, stale ACL); recorded."""
+    return svc.verifier.run(data_source_id, sample, repair)
 
 
 @router.post(

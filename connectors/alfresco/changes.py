@@ -52,5 +52,7 @@ def trashed_since(client: AlfrescoClient, since: datetime) -> set[str]:
                     return trashed
                 trashed.add(entry["id"])
     except (ApiError, ItemError) as exc:
+        # In doubt, nothing counts as trashed: absence alone never deletes (the pass decides).
         logger.warning("alfresco trashcan unreadable", extra={"error": str(exc)})
+        return set()
     return trashed

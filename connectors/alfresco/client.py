@@ -162,16 +162,41 @@ class AlfrescoClient:
         return self._paged(lambda paging: self.post_search({**body, "paging": paging}))
 
     def _paged(self, fetch: Callable[[dict[str, int]], dict[str, Any]]) -> Iterator[list[Any]]:
-        """skipCount/maxItems paging that trusts ``hasMoreItems``, not ``totalItems``."""
+        """skipCount/maxItems paging that ends only when the source's own counts agree.
+
+        ``hasMoreItems: false`` alone is not proof (a source once said it too early, and the
+        crawl deleted what it had not seen): the listing is complete when the items read
+        reach ``totalItems``, or, without a total, when a read past the end finds nothing.
+        Items found past a premature end are read on; a listing that stays short of its
+        total raises ``ApiError`` (status 0), which marks the pass incomplete: nothing is
+        deleted for being absent from it.
+        """
+        size = self.config.page_size
         skip = 0
+        entries, more, total = _list_page(fetch({"skipCount": skip, "maxItems": size}))
         while True:
-            entries, more = _list_page(
-                fetch({"skipCount": skip, "maxItems": self.config.page_size})
-            )
             yield entries
-            if not more:
-                return
             skip += len(entries)
+            if not more:
+                if total is not None and skip >= total:
+                    return
+                entries, more, later_total = _list_page(
+                    fetch({"skipCount": skip, "maxItems": size})
+                )
+                if not entries:
+                    if total is not None and skip < total:
+                        raise ApiError(
+                            0,
+                            f"listing incomplete: read {skip} of the {total} items it announced",
+                        )
+                    return
+                logger.warning(
+                    "alfresco listing ended early: more items past its last page",
+                    extra={"skip": skip, "total": total, "found": len(entries)},
+                )
+                total = later_total
+                continue
+            entries, more, total = _list_page(fetch({"skipCount": skip, "maxItems": size}))
 
     def content(self, node_id: str, max_bytes: int) -> Content:
         """Download at most ``max_bytes`` of a node's content, streaming the rest away unread."""
@@ -357,17 +382,21 @@ def _tls_hint(config: AlfrescoConfig, exc: Exception) -> str:
     )
 
 
-def _list_page(data: dict[str, Any]) -> tuple[list[Any], bool]:
-    """The entries and ``hasMoreItems`` of a list response, or ``ApiError`` if it is malformed."""
+def _list_page(data: dict[str, Any]) -> tuple[list[Any], bool, int | None]:
+    """Entries, ``hasMoreItems`` and ``totalItems`` (None if absent) of a list response;
+    ``ApiError`` if it is malformed."""
     listing = data.get("list")
     if not isinstance(listing, dict) or not isinstance(listing.get("entries"), list):
         raise ApiError(0, "malformed list response")
     pagination = listing.get("pagination")
     more = isinstance(pagination, dict) and pagination.get("hasMoreItems") is True
+    total = pagination.get("totalItems") if isinstance(pagination, dict) else None
     entries: list[Any] = listing["entries"]
     if more and not entries:
         raise ApiError(0, "list response claims more items but returned none")
-    return entries, more
+    if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+        total = None
+    return entries, more, total
 
 
 def _is_connect_failure(exc: OSError) -> bool:

@@ -107,8 +107,8 @@ class AlfrescoConfig(BaseModel):
     backoff_seconds: float = Field(default=0.5, ge=0, le=60)
     """First retry delay; doubles per attempt (with jitter) up to ``max_backoff_seconds``."""
     max_backoff_seconds: float = Field(default=30.0, ge=0, le=600)
-    checkpoint_every: int = Field(default=500, ge=1)
-    """Documents yielded between two checkpoints of a pass (taken between folders)."""
+    checkpoint_every: int = Field(default=100, ge=1, le=100)
+    """Documents between two checkpoints of a pass (at most 100: a kill replays at most that)."""
     change_overlap_seconds: int = Field(default=300, ge=0, le=86400)
     """Incremental passes look this far before the last sync, for the search index's lag."""
     case_insensitive_ids: bool = True

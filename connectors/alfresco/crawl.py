@@ -148,9 +148,6 @@ class AlfrescoCrawl:
             subfolders = yield from self._list_folder(run, folder)
             run.stack.pop()
             run.stack.extend(reversed(subfolders))
-            if self._unsaved >= self.config.checkpoint_every and run.stack:
-                self._unsaved = 0
-                yield self.state.checkpoint()
 
     def _list_folder(
         self, run: PassState, folder: Pending
@@ -168,6 +165,8 @@ class AlfrescoCrawl:
                         yield Failure(id=self._id(folder.folder_id), reason="malformed child entry")
                         continue
                     rel = f"{folder.rel}/{node.get('name')}"
+                    if node.get("id") in run.nodes:
+                        continue  # done before this pass's last checkpoint (a resumed folder)
                     if is_walkable_folder(node):
                         subfolders.append(Pending(root=folder.root, folder_id=node["id"], rel=rel))
                     elif is_document(node) and self.filter.allows(rel):
@@ -238,6 +237,11 @@ class AlfrescoCrawl:
             if fetched.comments is not None:
                 run.comments[node_id] = fetched.comments
             self._unsaved += 1
+            if self._unsaved >= self.config.checkpoint_every:
+                # Mid-folder too: a resumed pass lists the folder on top of the stack again and
+                # skips the nodes it already has, so at most ``checkpoint_every`` are replayed.
+                self._unsaved = 0
+                yield self.state.checkpoint()
 
     # -- changes since the last pass -------------------------------------------------------
 

@@ -4,7 +4,8 @@ A ``FaultRule`` picks matching API requests (optionally one endpoint, such as
 ``"GET /nodes/{nodeId}/children"``) by ordinal (``at``: the n-th matching request since
 the rule was added), by period (``every``), or at random (``rate``, from a seeded
 generator), and answers them with an HTTP error (429/500/503, with ``Retry-After`` when
-given), a connection reset, or a hang longer than the client's timeout. Separately:
+given), a connection reset, a hang longer than the client's timeout, or (``false_end``) a
+list page that answers normally but says ``hasMoreItems: false`` too early. Separately:
 fixed latency, malformed JSON for named node ids, and a search-index lag. Every API
 request is counted per endpoint and logged, so tests can assert how a client behaved.
 """
@@ -17,7 +18,7 @@ from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-FaultKind = Literal["error", "reset", "timeout"]
+FaultKind = Literal["error", "reset", "timeout", "false_end"]
 
 
 @dataclass
@@ -33,11 +34,13 @@ class FaultRule:
     limit: int | None = None
     """Stop after firing this many times."""
     hang_s: float = 30.0
+    hide_total: bool = False
+    """``false_end`` only: also drop ``totalItems``, as a source that does not count would."""
     seen: int = 0
     fired: int = 0
 
     def __post_init__(self) -> None:
-        if self.kind not in ("error", "reset", "timeout"):
+        if self.kind not in ("error", "reset", "timeout", "false_end"):
             raise ValueError(f"unknown fault kind {self.kind!r}")
         self.at = tuple(self.at)
 
@@ -178,6 +181,7 @@ class Faults:
             "rate",
             "limit",
             "hang_s",
+            "hide_total",
         }
         unknown = set(raw) - allowed
         if unknown:

@@ -108,13 +108,16 @@ class AlfrescoRequestHandler(BaseHTTPRequestHandler):
         headers = {name.lower(): value for name, value in self.headers.items()}
         request = ApiRequest(self.command, split.path, query, headers, body, found.params)
         rule = decision.rule
-        if rule is not None and rule.kind != "error":
+        if rule is not None and rule.kind not in ("error", "false_end"):
             self._record(request, endpoint, split.query, 0, rule.kind)
             self._break_connection(rule)
             return
-        response = self._respond(request, found, rule)
+        if rule is not None and rule.kind == "false_end":
+            response = _false_end(self._respond(request, found, None), rule.hide_total)
+        else:
+            response = self._respond(request, found, rule)
         malformed = self.sim.faults.malformed_node_ids() & set(found.params.values())
-        fault = "error" if rule is not None else ("malformed" if malformed else None)
+        fault = rule.kind if rule is not None else ("malformed" if malformed else None)
         # Logged before sending, so a client that got its answer always finds it logged.
         self._record(request, endpoint, split.query, response.status, fault)
         self._send(response, malformed=bool(malformed))
@@ -270,3 +273,15 @@ def start_simulator(
     )
     thread.start()
     return SimulatorHandle(server, thread)
+
+
+def _false_end(response: Response, hide_total: bool) -> Response:
+    """A list page that claims to be the last one (the ``false_end`` fault)."""
+    body = getattr(response, "body", None)
+    listing = body.get("list") if isinstance(body, dict) else None
+    pagination = listing.get("pagination") if isinstance(listing, dict) else None
+    if isinstance(pagination, dict):
+        pagination["hasMoreItems"] = False
+        if hide_total:
+            pagination.pop("totalItems", None)
+    return response

@@ -279,3 +279,26 @@ def test_tls_is_verified_against_the_configured_ca(monkeypatch, tls_simulator, t
     assert error.code == "tls_error"
     missing = connector(url, monkeypatch, ssl_ca_cert=str(tmp_path / "absent.pem"))
     assert missing.check().details["code"] == "tls_error"
+
+
+@pytest.mark.parametrize("hide_total", [False, True])
+def test_a_false_has_more_items_loses_nothing_and_deletes_nothing(monkeypatch, hide_total) -> None:
+    """A listing that says 'no more pages' too early: the crawl reads on (totalItems, or a read
+    past the end, says there is more), so a full pass finds everything and an incremental pass
+    deletes nothing it simply did not see."""
+    with simulator(sample()) as sim:
+        target = connector(sim.base_url, monkeypatch, crawl_comments=True, page_size=3)
+        clean = crawl(target)
+        rule = sim.faults.add_rule(
+            kind="false_end", endpoint=CHILDREN, every=2, limit=6, hide_total=hide_total
+        )
+        faulty = crawl(target, SyncMode.FORCED_FULL)
+        assert rule.fired == 6
+        assert faulty.checkpoint.complete and set(faulty.docs) == set(clean.docs)
+        sim.faults.clear()
+        rule = sim.faults.add_rule(
+            kind="false_end", endpoint=CHILDREN, every=2, limit=6, hide_total=hide_total
+        )
+        incremental = crawl(target, SyncMode.INCREMENTAL, faulty.checkpoint)
+        assert rule.fired == 6
+        assert not incremental.deleted

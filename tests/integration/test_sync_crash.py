@@ -16,7 +16,7 @@ from connectors.models import SyncMode
 from search.embed import Embedder
 from search.runtime import Runtime
 from search.settings import Settings
-from sync_engine.locks import run_lock
+from sync_engine.locks import redis_client, run_lock
 from sync_engine.models import JobStatus, SyncJob
 from sync_engine.service import DataSourceService, SweepReport, SyncService
 from tests.stack import WorkerProcess, wait_until
@@ -158,7 +158,11 @@ def test_sweep_resumes_a_sigkilled_workers_job_on_another_worker(
         job, victim, survivor = _started_on(sync, "swept", workers)
         workers[victim].kill()  # as a crash would: nothing requeues the task for an hour
         _lock_expired(s, "swept")
+        killed = sync.get(job.id)
         assert sync.sweep(datetime.now(UTC)).resumed == []  # its heartbeat is still fresh
+        # The admin sees it: no heartbeat for sync_stalled_after_s shows as stalled.
+        wait_until(lambda: sync.get(job.id).stalled, 30, message="the job to show as stalled")
+        assert sync.list("swept", 1)[0].stalled
         later = datetime.now(UTC) + timedelta(seconds=s.sync_heartbeat_timeout_s + 1)
         barrier = threading.Barrier(3)
         reports: list[SweepReport] = []
@@ -175,11 +179,22 @@ def test_sweep_resumes_a_sigkilled_workers_job_on_another_worker(
         # Three sweepers at once: exactly one re-enqueues it, none fails it.
         assert [j.id for r in reports for j in r.resumed] == [job.id]
         assert [j.id for r in reports for j in r.failed] == []
-        done = wait_done(sync, job.id, timeout=120)
+        # What the admin sees never goes backwards while the resumed attempt replays items.
+        seen: list[tuple[int, int]] = [(killed.stats.scanned, killed.stats.added)]
+
+        def finished() -> SyncJob | None:
+            job_now = sync.get(job.id)
+            seen.append((job_now.stats.scanned, job_now.stats.added))
+            return None if job_now.status.active else job_now
+
+        done = wait_until(finished, 120, interval=0.05, message="the resumed job to finish")
+        assert seen == sorted(seen), seen
         assert done.status == JobStatus.SUCCEEDED, done.error
         assert done.attempts == 2 and done.resumes == 1 and done.resumed_at is not None
         assert done.worker and done.worker.startswith(f"{survivor}@")
-        assert done.stats.scanned == 40 and done.stats.added + done.stats.unchanged == 40
+        # Exact across the replay: every document was new to the index, counted once.
+        assert done.stats.scanned == 40 and done.stats.added == 40
+        assert done.stats.unchanged == 0 and not done.stalled
     _assert_index_matches_source(es, s, "swept", names, job.id)
 
 
@@ -241,3 +256,32 @@ def test_sweep_fails_a_job_loudly_once_its_workers_died_max_attempts_times(
     assert failed.error and failed.error.startswith("gave up after 2 attempts: worker doomed-2@")
     assert failed.checkpoint is not None and failed.checkpoint["pass"]["cursor"] == "doc-001.txt"
     assert sync.active("doomed") is None
+
+
+def test_a_queued_job_whose_message_was_lost_is_enqueued_again(
+    s: Settings,
+    app: Celery,
+    sources: DataSourceService,
+    sync: SyncService,
+    es: Elasticsearch,
+    log_dir: Path,
+    tmp_path: Path,
+) -> None:
+    """Redis restarted empty while the job waited: the sweep sends its task again, once per
+    ``sync_requeue_after_s``, and a worker runs it; nobody has to start another sync."""
+    names = write_files(tmp_path, 5)
+    sources.create(scripted_spec("lostmsg", tmp_path))
+    job = sync.start("lostmsg", SyncMode.FULL)  # no worker consumes this module's queue yet
+    queue = f"{s.index_prefix}-tasks"
+    client = redis_client(s)
+    assert client.llen(queue) >= 1
+    client.delete(queue)  # the message is gone, as after a Redis restart without persistence
+    assert sync.sweep(datetime.now(UTC)).requeued == []  # not waiting long enough yet
+    later = datetime.now(UTC) + timedelta(seconds=s.sync_requeue_after_s + 1)
+    assert sync.sweep(later).requeued == [job.id]
+    assert sync.sweep(later).requeued == []  # once per interval, whoever sweeps
+    with _workers(app, s, log_dir, "lost-a"):
+        done = wait_done(sync, job.id, timeout=120)
+    assert done.status == JobStatus.SUCCEEDED, done.error
+    assert done.requeues == 1 and done.stats.added == 5
+    _assert_index_matches_source(es, s, "lostmsg", names, job.id)

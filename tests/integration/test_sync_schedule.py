@@ -121,3 +121,24 @@ def test_two_schedulers_never_double_fire(
     assert wait_done(sync, fired[0]).status == JobStatus.SUCCEEDED
     assert [j.id for j in sync.list("twice")] == fired
     sources.delete("twice")
+
+
+def test_a_schedule_that_cannot_fire_never_stops_the_others(
+    rt: Runtime, app: Celery, sources: DataSourceService, sync: SyncService, tmp_path: Path
+) -> None:
+    """A schedule stored before validation computed next runs (Feb 30) is logged and skipped;
+    every other source's schedule and the dead-job sweep still run in that tick."""
+    write_files(tmp_path, 2)
+    bad = sources.create(scripted_spec("feb30", tmp_path))
+    good = sources.create(scripted_spec("everyfive", tmp_path, schedule="*/5 * * * *"))
+    store = sync.store
+    doc, seq_no, term = store.source_doc(bad.id)
+    assert store.replace_source({**doc, "schedule": "0 0 30 2 *"}, seq_no, term)
+    scheduler = Scheduler(rt, app)
+    report = scheduler.run_once(due_at("*/5 * * * *", good.created_at) + timedelta(seconds=2))
+    assert report.ran
+    [job_id] = _started(report, "everyfive")
+    assert _started(report, "feb30") == []
+    assert wait_done(sync, job_id).status == JobStatus.SUCCEEDED
+    sources.delete("feb30")
+    sources.delete("everyfive")
