@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv up down status test lint services bench-relevance clean
+.PHONY: venv up down status test cluster-test lint services bench-relevance clean
 
 $(STAMP): pyproject.toml
 	@command -v python3 >/dev/null || { echo "python3 (3.11 or 3.12) is needed" >&2; exit 1; }
@@ -33,6 +33,10 @@ services: venv
 ## Lint, type-check and run every test against real Elasticsearch, Redis and Celery workers.
 test: venv
 	@bash deploy/test.sh
+
+## Kill one node of a local 3-node Elasticsearch cluster during a sync and a query load (~5 min).
+cluster-test: venv
+	@bash deploy/cluster-test.sh
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -36,11 +36,19 @@ class Services:
 
     @cached_property
     def query_log(self) -> QueryLog:
-        return QueryLog(self.runtime.es, self.settings.system_index("queries"))
+        return QueryLog(
+            self.runtime.es,
+            self.settings.system_index("queries"),
+            self.settings.index_settings("system"),
+        )
 
     @cached_property
     def feedback(self) -> FeedbackStore:
-        return FeedbackStore(self.runtime.es, self.settings.system_index("feedback"))
+        return FeedbackStore(
+            self.runtime.es,
+            self.settings.system_index("feedback"),
+            self.settings.index_settings("system"),
+        )
 
     @cached_property
     def celery(self) -> Any:

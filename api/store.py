@@ -29,12 +29,15 @@ def normalise(text: str) -> str:
 class SystemIndex:
     """A system index, created on first use (once per process; losing a creation race is fine)."""
 
-    index_settings: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0}
     index_mappings: dict[str, Any] = {"dynamic": "strict", "properties": {}}
 
-    def __init__(self, es: Elasticsearch, index: str) -> None:
+    def __init__(
+        self, es: Elasticsearch, index: str, index_settings: dict[str, Any] | None = None
+    ) -> None:
         self.es = es
         self.index = index
+        self.index_settings = index_settings
+        """Shards and replicas (``Settings.index_settings("system")``)."""
         self._ready = False
         self._lock = threading.Lock()
 
