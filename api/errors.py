@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from acl import AclError, InvalidTokenError
+from api.metrics import token_rejected
 from search.errors import SearchError
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,7 @@ def _search_error(_: Request, exc: Exception) -> JSONResponse:
 def _acl_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AclError)
     if isinstance(exc, InvalidTokenError):
+        token_rejected(exc)
         return error_response(401, exc.code, exc.reason)
     # Secret or token configuration problems are the deployment's, not the caller's.
     log.error("user-context token configuration is unusable: %s", exc.reason)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from connectors.models import CrawlItem, Deletion, Document, Failure, GroupMembership
+from search import metrics
 from search.chunk import split_passages
 from search.embed import Embedder
 from search.extract import extract
@@ -88,6 +90,7 @@ class Pipeline:
     def write_batch(
         self, data_source_id: str, items: Sequence[CrawlItem], job_id: str | None = None
     ) -> BatchStats:
+        started = time.perf_counter()
         stats = BatchStats()
         docs = [i for i in items if isinstance(i, Document)]
         for item in items:
@@ -110,6 +113,7 @@ class Pipeline:
                     stats.deleted.append(doc_id)
                 else:
                     stats.failed[doc_id] = f"delete failed: {reason}"
+        metrics.record_batch(stats, time.perf_counter() - started)
         return stats
 
     def _write_documents(

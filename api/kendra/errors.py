@@ -16,6 +16,7 @@ from elasticsearch import ConnectionTimeout as EsConnectionTimeout
 from pydantic import ValidationError
 
 from acl import AclError, InvalidTokenError
+from api.metrics import token_rejected
 from search.errors import BadRequest, Conflict, NotFound, SearchError
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ def translate(exc: Exception) -> KendraError:
     if isinstance(exc, SearchError):
         return _search_error(exc)
     if isinstance(exc, InvalidTokenError):
+        token_rejected(exc)
         return KendraError("AccessDeniedException", f"the user token was refused: {exc.reason}")
     if isinstance(exc, AclError):
         log.error("Kendra API: token or secret configuration unusable: %s", exc.reason)
