@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv up down status test reliability lint services bench-relevance clean
+.PHONY: venv up down status test reliability cluster-test lint services bench-relevance clean
 
 $(STAMP): pyproject.toml
 	@command -v python3 >/dev/null || { echo "python3 (3.11 or 3.12) is needed" >&2; exit 1; }
@@ -37,6 +37,10 @@ test: venv
 ## Restart, freeze and empty an Elasticsearch and a Redis of its own mid-sync (several minutes).
 reliability: venv
 	@bash deploy/test.sh -m reliability tests/reliability
+
+## Kill one node of a local 3-node Elasticsearch cluster during a sync and a query load (~5 min).
+cluster-test: venv
+	@bash deploy/cluster-test.sh
 
 lint: venv
 	$(VENV)/bin/ruff check .

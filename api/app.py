@@ -17,6 +17,8 @@ from api import errors, kendra
 from api.console import router as console_router
 from api.console import static_files
 from api.deps import Services
+from api.metrics import RequestMetrics
+from api.metrics import router as metrics_router
 from api.middleware import BodySizeLimit, SecurityHeaders
 from api.routes import admin, health, search
 from api.settings import api_settings
@@ -46,6 +48,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.services = svc
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(metrics_router)
     app.include_router(search.router)
     app.include_router(admin.router)
     app.include_router(console_router)
@@ -53,6 +56,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.mount("/console", static_files(), name="console")
     app.add_middleware(BodySizeLimit, max_bytes=api.max_request_bytes)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestMetrics)
     if api.cors_origins:
         app.add_middleware(
             CORSMiddleware,

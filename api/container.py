@@ -84,13 +84,21 @@ class ServiceContainer:
     def query_log(self) -> QueryLog:
         from search.query_log import QueryLog
 
-        return QueryLog(self.runtime.es, self.settings.system_index("queries"))
+        return QueryLog(
+            self.runtime.es,
+            self.settings.system_index("queries"),
+            self.settings.index_settings("system"),
+        )
 
     @cached_property
     def feedback(self) -> FeedbackStore:
         from search.query_log import FeedbackStore
 
-        return FeedbackStore(self.runtime.es, self.settings.system_index("feedback"))
+        return FeedbackStore(
+            self.runtime.es,
+            self.settings.system_index("feedback"),
+            self.settings.index_settings("system"),
+        )
 
     @cached_property
     def redis(self) -> Any:

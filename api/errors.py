@@ -17,8 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from acl import AclError
+from acl import AclError, InvalidTokenError
 from api.error_codes import STATUS_BY_CODE
+from api.metrics import token_rejected
 from quarry.errors import QuarryError
 from search import es_errors
 
@@ -137,6 +138,8 @@ def _api_error(_: Request, exc: Exception) -> JSONResponse:
 def _quarry_error(_: Request, exc: Exception) -> JSONResponse:
     """Any core error: its code picks the status from the shared table."""
     assert isinstance(exc, QuarryError)
+    if isinstance(exc, InvalidTokenError):
+        token_rejected(exc)
     status = STATUS_BY_CODE.get(exc.code, 500)
     if status == 500:
         log.error("unmapped error code %s", exc.code)

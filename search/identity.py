@@ -66,15 +66,18 @@ def _record(data_source_id: str, m: GroupMembership, job_id: str | None) -> dict
 class IdentityStore:
     """Direct membership edges per namespace; implements ``acl.MembershipEdges``."""
 
-    def __init__(self, es: Elasticsearch, index: str) -> None:
+    def __init__(
+        self, es: Elasticsearch, index: str, index_settings: dict[str, Any] | None = None
+    ) -> None:
         self.es = es
         self.index = index
+        self.index_settings = index_settings
         self._ensured = False
 
     def ensure(self) -> None:
         if self._ensured:
             return
-        ensure_index(self.es, self.index, MAPPINGS)
+        ensure_index(self.es, self.index, MAPPINGS, self.index_settings)
         self._upgrade()
         self._ensured = True
 

@@ -14,6 +14,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 
 from search.errors import BadRequest
 from search.mapping import ACL_FIELDS, ATTRIBUTE_PREFIX, ATTRIBUTE_TYPES, index_body
+from search.system_index import DEFAULT_SETTINGS, apply_replicas
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +24,18 @@ _VERSION = re.compile(r"-v(\d{6})$")
 class IndexManager:
     """Creates, inspects, reindexes and deletes Quarry's document index."""
 
-    def __init__(self, es: Elasticsearch, alias: str, english: bool | None = None) -> None:
+    def __init__(
+        self,
+        es: Elasticsearch,
+        alias: str,
+        english: bool | None = None,
+        index_settings: dict[str, Any] | None = None,
+    ) -> None:
         self.es = es
         self.alias = alias
+        self.index_settings = index_settings or DEFAULT_SETTINGS
+        """Shards and replicas (``Settings.index_settings("documents")``)."""
+        self._replicas_applied = False
         self._english = english
         """None: English analysis whenever the node has Quarry's plugin; False: never (to measure)."""
 
@@ -59,9 +69,12 @@ class IndexManager:
         """Create the first backing index and the alias if they do not exist yet."""
         current = self.current()
         if current is not None:
+            if not self._replicas_applied:
+                apply_replicas(self.es, current, self.index_settings)
+                self._replicas_applied = True
             return current
         name = self._next_name()
-        body = index_body(self.english_available())
+        body = index_body(self.english_available(), self.index_settings)
         self.es.indices.create(index=name, settings=body["settings"], mappings=body["mappings"])
         self.es.indices.put_alias(index=name, name=self.alias)
         log.info("created document index", extra={"index": name, "alias": self.alias})
@@ -106,7 +119,7 @@ class IndexManager:
         """Copy everything into a fresh backing index with the current mapping; swap the alias."""
         old = self.ensure()
         new = self._next_name()
-        body = index_body(self.english_available())
+        body = index_body(self.english_available(), self.index_settings)
         old_mapping = self.es.indices.get_mapping(index=old).body[old]["mappings"]
         attrs = old_mapping.get("properties", {}).get(ATTRIBUTE_PREFIX)
         if attrs:

@@ -58,13 +58,13 @@ def analysis_settings(english: bool) -> dict[str, Any]:
     }
 
 
-def index_body(english: bool) -> dict[str, Any]:
+def index_body(english: bool, settings: dict[str, Any]) -> dict[str, Any]:
+    """The document index's body; ``settings`` holds its shards and replicas."""
     text = {"type": "text", "analyzer": ANALYZER}
     keyword = {"type": "keyword"}
     return {
         "settings": {
-            "number_of_shards": 1,
-            "number_of_replicas": 0,
+            **settings,
             "analysis": analysis_settings(english),
         },
         "mappings": {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from connectors.models import CrawlItem, Deletion, Document, Failure, GroupMembership
+from search import metrics
 from search.chunk import split_passages
 from search.embed import Embedder
 from search.extract import extract
@@ -94,6 +96,7 @@ class Pipeline:
     ) -> BatchStats:
         """Write a batch; ``before_write(added, modified)`` hears the verdicts before the index
         changes (a sync journals them, so a replay after a crash still counts them exactly)."""
+        started = time.perf_counter()
         stats = BatchStats()
         docs = [i for i in items if isinstance(i, Document)]
         for item in items:
@@ -116,6 +119,7 @@ class Pipeline:
                     stats.deleted.append(doc_id)
                 else:
                     stats.failed[doc_id] = f"delete failed: {reason}"
+        metrics.record_batch(stats, time.perf_counter() - started)
         return stats
 
     def _write_documents(

@@ -33,7 +33,6 @@ _MAPPING: dict[str, Any] = {
 class RecordStore(SystemIndex):
     """Small JSON records by (kind, id); unindexed beyond the few fields above."""
 
-    index_settings = {"number_of_shards": 1, "auto_expand_replicas": "0-1"}
     index_mappings = _MAPPING
 
     @staticmethod

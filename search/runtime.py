@@ -43,7 +43,10 @@ class Runtime:
 
     @cached_property
     def index(self) -> IndexManager:
-        return IndexManager(self.es, self.settings.docs_alias, self.settings.english_analysis)
+        s = self.settings
+        return IndexManager(
+            self.es, s.docs_alias, s.english_analysis, s.index_settings("documents")
+        )
 
     @cached_property
     def writer(self) -> IndexWriter:
@@ -51,7 +54,11 @@ class Runtime:
 
     @cached_property
     def identities(self) -> IdentityStore:
-        return IdentityStore(self.es, self.settings.system_index("identities"))
+        return IdentityStore(
+            self.es,
+            self.settings.system_index("identities"),
+            self.settings.index_settings("system"),
+        )
 
     @cached_property
     def pipeline(self) -> Pipeline:

@@ -6,8 +6,9 @@ Secrets appear only as references (``env:NAME`` or ``file:/path``), never as val
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,11 +18,22 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QUARRY_", extra="ignore")
 
     es_url: str = "http://127.0.0.1:9200"
+    """One node's URL, or several nodes of one cluster separated by commas."""
     es_api_key_ref: str | None = None
     es_username: str | None = None
     es_password_ref: str | None = None
     es_ca_cert: Path | None = None
     es_request_timeout_s: float = 30.0
+    es_max_retries: int = Field(default=3, ge=0, le=10)
+    """A request that fails to connect or times out is retried this often, on another node."""
+    es_sniff: bool = False
+    """Discover the cluster's other nodes (on start and after a node fails) beyond ``es_url``."""
+    es_shards: int = Field(default=1, ge=1, le=1024)
+    """Primary shards of the document index (fixed at creation; a reindex applies a change)."""
+    es_system_shards: int = Field(default=1, ge=1, le=1024)
+    """Primary shards of each of Quarry's small system indices."""
+    es_replicas: int | None = Field(default=None, ge=0, le=16)
+    """Replicas of every index; None: one as soon as the cluster has a second node, else none."""
 
     redis_url: str = "redis://127.0.0.1:6379/0"
 
@@ -81,9 +93,37 @@ class Settings(BaseSettings):
     sync_infra_wait_s: float = Field(default=600.0, gt=0)
     """How long an interrupted job waits for Elasticsearch and Redis to come back, each time."""
 
+    @field_validator("es_url")
+    @classmethod
+    def _hosts_are_urls(cls, value: str) -> str:
+        hosts = [h.strip() for h in value.split(",") if h.strip()]
+        if not hosts:
+            raise ValueError("QUARRY_ES_URL names no Elasticsearch node")
+        for host in hosts:
+            if not host.startswith(("http://", "https://")):
+                raise ValueError(f"QUARRY_ES_URL: {host!r} is not an http:// or https:// URL")
+        return ",".join(hosts)
+
+    @property
+    def es_hosts(self) -> list[str]:
+        """The nodes named in ``es_url``."""
+        return self.es_url.split(",")
+
+    def index_settings(self, kind: Literal["documents", "system"]) -> dict[str, Any]:
+        """Shards and replicas of a new index: one rule for the document and every system index."""
+        shards = self.es_shards if kind == "documents" else self.es_system_shards
+        return {"number_of_shards": shards, **replica_settings(self.es_replicas)}
+
     @property
     def docs_alias(self) -> str:
         return f"{self.index_prefix}-docs"
 
     def system_index(self, name: str) -> str:
         return f"{self.index_prefix}-{name}"
+
+
+def replica_settings(replicas: int | None) -> dict[str, Any]:
+    """A fixed replica count, or ``auto_expand_replicas: 0-1`` (one replica once a node is spare)."""
+    if replicas is None:
+        return {"auto_expand_replicas": "0-1"}
+    return {"auto_expand_replicas": "false", "number_of_replicas": replicas}

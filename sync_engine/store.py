@@ -35,7 +35,6 @@ Refresh = Literal["true", "false", "wait_for"]
 Mutation = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 CAS_ATTEMPTS = 50
-_INDEX_SETTINGS = {"number_of_shards": 1, "auto_expand_replicas": "0-1"}
 _DATE = {"type": "date"}
 _KEYWORD = {"type": "keyword"}
 
@@ -90,6 +89,7 @@ class SyncStore:
         self.sources = settings.system_index("datasources")
         self.jobs = settings.system_index("sync-jobs")
         self.checkpoints = settings.system_index("sync-checkpoints")
+        self.index_settings = settings.index_settings("system")
         self._ensured = False
 
     def ensure(self) -> None:
@@ -101,7 +101,7 @@ class SyncStore:
             (self.checkpoints, CHECKPOINTS_MAPPING),
         ):
             try:
-                ensure_index(self.es, index, mapping, _INDEX_SETTINGS)
+                ensure_index(self.es, index, mapping, self.index_settings)
             except ESConnectionError as exc:
                 raise _unavailable(exc) from exc
         self._ensured = True

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from celery import Task
-from celery.signals import setup_logging, worker_process_init
+from celery.signals import setup_logging, worker_init, worker_process_init, worker_process_shutdown
 
 from connectors.models import Document
+from search import metrics
 from search.logs import configure_logging, log_context
 from search.runtime import Runtime
 from sync_engine.jobs import SYNC_TASK
 from sync_engine.runner import LockBusy, run_job
+from worker import metrics as worker_metrics
 from worker.app import app
 
 _runtime: Runtime | None = None
@@ -36,6 +39,17 @@ def _fresh_runtime(**_: Any) -> None:
     # Clients must not be shared across fork: every worker process builds its own.
     global _runtime
     _runtime = None
+
+
+@worker_init.connect
+def _serve_metrics(**_: Any) -> None:
+    # Celery's main process serves every child's metrics (multiprocess mode).
+    worker_metrics.serve(runtime().settings, str(app.conf.task_default_queue))
+
+
+@worker_process_shutdown.connect
+def _forget_process(pid: int | None = None, **_: Any) -> None:
+    metrics.process_exited(pid or os.getpid())
 
 
 @app.task(name="quarry.ping")
@@ -70,6 +84,9 @@ def sync(self: Task, job_id: str) -> dict[str, Any]:
     A delivery that finds the source's lock held waits (once) until it would expire, so a
     dead owner's job is resumed and a live owner's duplicate is dropped (``run_job``).
     """
+    started = time.perf_counter()
+    status = "error"
+    metrics.JOBS_RUNNING.inc()
     try:
         with log_context(job_id=job_id, task_id=self.request.id):
             outcome = run_job(
@@ -78,7 +95,13 @@ def sync(self: Task, job_id: str) -> dict[str, Any]:
                 worker_name=str(self.request.hostname or os.getpid()),
                 after_wait=self.request.retries >= LOCK_WAITS,
             )
+        status = outcome.status
     except LockBusy as busy:
+        status = "lock_busy"
         # The retry is a new message; the job is already claimed, so it must not expire.
         raise self.retry(countdown=busy.retry_in_s, expires=None) from None
+    finally:
+        metrics.JOBS_RUNNING.dec()
+        metrics.JOBS_FINISHED.labels(status).inc()
+        metrics.JOB_DURATION.labels(status).observe(time.perf_counter() - started)
     return outcome.as_dict()

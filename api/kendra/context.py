@@ -50,8 +50,9 @@ class KendraContext:
         self.svc = svc
         self.settings = settings
         es = svc.runtime.es
-        self.records = RecordStore(es, svc.settings.system_index("kendra"))
-        self.queries = RecordStore(es, svc.settings.system_index("kendra-queries"))
+        layout = svc.settings.index_settings("system")
+        self.records = RecordStore(es, svc.settings.system_index("kendra"), layout)
+        self.queries = RecordStore(es, svc.settings.system_index("kendra-queries"), layout)
         self.types = AttributeTypes(es, svc.settings.docs_alias)
         self.verifier = SigV4Verifier(
             self._secret_for, settings.region, settings.service, settings.max_clock_skew_s

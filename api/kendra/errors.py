@@ -12,8 +12,9 @@ import logging
 
 from pydantic import ValidationError
 
-from acl import AclError
+from acl import AclError, InvalidTokenError
 from api.error_codes import ERROR_CODES
+from api.metrics import token_rejected
 from quarry.errors import QuarryError
 from search import es_errors
 from sync_engine.backends import REDIS_ERRORS
@@ -74,6 +75,8 @@ def translate(exc: Exception) -> KendraError:
     if isinstance(exc, ValidationError):
         return validation(pydantic_message(exc))
     if isinstance(exc, QuarryError):
+        if isinstance(exc, InvalidTokenError):
+            token_rejected(exc)
         return _core_error(exc)
     failure = es_errors.classify(exc)
     if failure is not None:

@@ -24,6 +24,7 @@ from api.models import (
     Suggestion,
     SuggestResponse,
 )
+from search import metrics
 from search.query import QueryRequest, QueryResponse, RetrievalMode, RetrieveResponse
 from search.suggest import suggest as suggest_titles_and_queries
 
@@ -67,6 +68,7 @@ def query(
     started = time.perf_counter()
     response = svc.runtime.engine.search(request, principal, mode=mode)
     took = (time.perf_counter() - started) * 1000
+    metrics.QUERY_LATENCY.labels(mode.value).observe(took / 1000)
     svc.query_log.record(
         response.query_id,
         request.query_text,
