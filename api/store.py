@@ -15,7 +15,7 @@ from typing import Any
 from elasticsearch import Elasticsearch, NotFoundError
 
 from api.models import FeedbackBody
-from search.errors import BackendUnavailable
+from search.errors import BackendUnavailable, BadRequest
 from search.system_index import ensure_index
 
 log = logging.getLogger(__name__)
@@ -194,6 +194,10 @@ class FeedbackStore(SystemIndex):
                 for i in response.body["items"]
                 if next(iter(i.values())).get("status", 500) >= 300
             ]
+            statuses = {next(iter(i.values())).get("status", 500) for i in failed}
+            if all(400 <= status < 500 and status != 429 for status in statuses):
+                # A document Elasticsearch refuses is the caller's input, not an outage.
+                raise BadRequest(f"the feedback index rejected {len(failed)} items as invalid")
             raise BackendUnavailable(f"the feedback index rejected {len(failed)} items")
         return len(ops) // 2
 

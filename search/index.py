@@ -13,7 +13,7 @@ from typing import Any
 from elasticsearch import Elasticsearch, NotFoundError
 
 from search.errors import BadRequest
-from search.mapping import ATTRIBUTE_PREFIX, ATTRIBUTE_TYPES, index_body
+from search.mapping import ATTRIBUTE_PREFIX, ATTRIBUTE_TYPES, custom_attribute_types, index_body
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +88,7 @@ class IndexManager:
         if current is None:
             return {}
         mapping = self.es.indices.get_mapping(index=current).body[current]["mappings"]
-        attrs = mapping.get("properties", {}).get(ATTRIBUTE_PREFIX, {}).get("properties", {})
-        return {name: spec.get("type", "object") for name, spec in attrs.items()}
+        return custom_attribute_types(mapping)
 
     def reindex(self) -> str:
         """Copy everything into a fresh backing index with the current mapping; swap the alias."""

@@ -319,10 +319,14 @@ def test_unchanged_documents_are_not_rewritten(rt: Runtime) -> None:
 
 def test_spelling_suggestion_never_reveals_hidden_words(rt: Runtime) -> None:
     # "kubernetes" appears only in a document anonymous users cannot read.
-    response = rt.engine.search(QueryRequest(query_text="kubernetis"), Principal.anonymous(), mode=RetrievalMode.BM25)
+    response = rt.engine.search(
+        QueryRequest(query_text="kubernetis"), Principal.anonymous(), mode=RetrievalMode.BM25
+    )
     assert response.total == 0
     assert response.spell_suggestion is None
-    engineer = rt.engine.search(QueryRequest(query_text="kubernetis"), ENGINEER, mode=RetrievalMode.BM25)
+    engineer = rt.engine.search(
+        QueryRequest(query_text="kubernetis"), ENGINEER, mode=RetrievalMode.BM25
+    )
     assert engineer.spell_suggestion == "kubernetes"
 
 

@@ -9,7 +9,9 @@ from search.logs import JsonFormatter, log_context
 
 
 def test_json_lines_carry_extra_fields_and_context() -> None:
-    record = logging.LogRecord("quarry.test", logging.WARNING, __file__, 1, "document failed", None, None)
+    record = logging.LogRecord(
+        "quarry.test", logging.WARNING, __file__, 1, "document failed", None, None
+    )
     record.doc_id = "ds:42"
     with log_context(job_id="job-1", data_source_id="ds"):
         line = JsonFormatter().format(record)

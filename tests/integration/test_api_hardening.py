@@ -1,0 +1,168 @@
+"""Hostile and careless input to the REST API: a clear 4xx naming the cause, never a 5xx.
+
+Each case here was a 500 or a misleading status on an earlier main (issue 14).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.integration.test_api_support import ADMIN
+
+pytest_plugins = ["tests.integration.test_api_support"]  # the API fixtures
+
+
+def _flt(op: str, key: str, value: Any) -> dict[str, Any]:
+    return {op: {"key": key, "value": value}}
+
+
+BAD_VALUES = [
+    ("equals_to", "_created_at", "garbage", "date"),
+    ("greater_than", "_created_at", "2026-13-45", "date"),
+    ("equals_to", "_created_at", 10**30, "date"),
+    ("greater_than", "pages", "abc", "whole number"),
+    ("equals_to", "pages", "abc", "whole number"),
+    ("less_than", "pages", 10**30, "whole number"),
+    ("contains_any", "_created_at", ["yesterday"], "date"),
+]
+
+
+@pytest.mark.parametrize(("op", "key", "value", "expected"), BAD_VALUES)
+@pytest.mark.parametrize(
+    ("path", "extra"),
+    [
+        ("/v1/query", {}),
+        ("/v1/query", {"sort": {"attribute": "_created_at"}}),
+        ("/v1/retrieve", {}),
+    ],
+)
+def test_a_filter_value_of_the_wrong_type_is_a_400_naming_attribute_operator_and_type(
+    api_client: TestClient,
+    api_corpus: list[str],
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    extra: dict[str, Any],
+    op: str,
+    key: str,
+    value: Any,
+    expected: str,
+) -> None:
+    body = {"query_text": "press embargo", "attribute_filter": _flt(op, key, value), **extra}
+    with caplog.at_level(logging.WARNING):
+        response = api_client.post(path, json=body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "bad_request"
+    message = error["message"]
+    assert key in message and op in message and expected in message, message
+    assert "search_phase_execution_exception" not in message
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_nested_filters_are_checked_too(api_client: TestClient, api_corpus: list[str]) -> None:
+    body = {
+        "query_text": "vacation",
+        "attribute_filter": {
+            "and_all": [
+                _flt("equals_to", "department", "HR"),
+                {"not": _flt("less_than_or_equals", "_last_updated_at", "soon")},
+            ]
+        },
+    }
+    response = api_client.post("/v1/query", json=body)
+    assert response.status_code == 400
+    assert "_last_updated_at" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("op", "key", "value"),
+    [
+        ("greater_than", "_created_at", "2023-01-01T00:00:00Z"),
+        ("greater_than", "_created_at", "2023-01-01"),
+        ("less_than", "pages", 5),
+        ("equals_to", "department", "HR"),
+        ("contains_any", "tags", ["policy"]),
+        ("equals_to", "no_such_attribute", "x"),
+    ],
+)
+def test_well_typed_filter_values_still_search(
+    api_client: TestClient, api_corpus: list[str], op: str, key: str, value: Any
+) -> None:
+    body = {"query_text": "vacation policy", "attribute_filter": _flt(op, key, value)}
+    assert api_client.post("/v1/query", json=body).status_code == 200
+    sorted_body = {**body, "sort": {"attribute": "_created_at"}}
+    assert api_client.post("/v1/query", json=sorted_body).status_code == 200
+    assert api_client.post("/v1/retrieve", json=body).status_code == 200
+
+
+@pytest.mark.parametrize("page_number", [51, 60, 100])
+def test_deep_pages_up_to_the_documented_limit_are_served(
+    api_client: TestClient, api_corpus: list[str], page_number: int
+) -> None:
+    body = {"query_text": "vacation policy", "page_size": 100, "page_number": page_number}
+    response = api_client.post("/v1/query", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["results"] == []  # the corpus is small; the page is past its end
+    beyond = api_client.post("/v1/query", json={**body, "page_number": 101})
+    assert beyond.status_code == 400
+    assert "10,000" in beyond.json()["error"]["message"]
+
+
+def test_feedback_with_an_impossible_utc_offset_is_a_422_not_an_outage(
+    api_client: TestClient, api_corpus: list[str]
+) -> None:
+    answered = api_client.post("/v1/query", json={"query_text": "vacation"}).json()
+    for clicked_at in ("2026-01-01T00:00:00+19:00", "2026-01-01T00:00:00-18:30"):
+        response = api_client.post(
+            "/v1/feedback",
+            json={
+                "query_id": answered["query_id"],
+                "clicks": [{"result_id": "corpus:vacation", "clicked_at": clicked_at}],
+            },
+        )
+        assert response.status_code == 422, response.text
+        fields = response.json()["error"]["fields"]
+        assert fields[0]["path"] == "clicks[0].clicked_at"
+        assert "18:00" in fields[0]["message"]
+    edge = api_client.post(
+        "/v1/feedback",
+        json={
+            "query_id": answered["query_id"],
+            "clicks": [{"result_id": "corpus:vacation", "clicked_at": "2026-01-01T00:00:00+18:00"}],
+        },
+    )
+    assert edge.status_code == 200, edge.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v1/datasources/{id}"),
+        ("PUT", "/v1/datasources/{id}"),
+        ("DELETE", "/v1/datasources/{id}"),
+        ("POST", "/v1/datasources/{id}/check"),
+        ("POST", "/v1/datasources/{id}/sync"),
+        ("GET", "/v1/datasources/{id}/sync-jobs"),
+        ("GET", "/v1/sync-jobs/{id}"),
+        ("POST", "/v1/sync-jobs/{id}/stop"),
+    ],
+)
+def test_overlong_admin_path_ids_are_a_422_naming_the_parameter(
+    api_client: TestClient, method: str, path: str
+) -> None:
+    body = (
+        {"name": "no-such-thing", "type": "filesystem", "config": {"root": "/tmp"}}
+        if method == "PUT"
+        else None
+    )
+    response = api_client.request(method, path.format(id="x" * 5000), headers=ADMIN, json=body)
+    assert response.status_code == 422, response.text
+    fields = [f["path"] for f in response.json()["error"]["fields"]]
+    assert any(f in ("data_source_id", "job_id") for f in fields), fields
+    # A well-formed id that does not exist is still a plain 404.
+    missing = api_client.request(method, path.format(id="no-such-thing"), headers=ADMIN, json=body)
+    assert missing.status_code in (404, 400, 422), missing.text
