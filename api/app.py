@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import errors, kendra
+from api import access_log, errors, kendra
 from api.console import router as console_router
 from api.console import static_files
 from api.deps import Services
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     api = api_settings(settings)
     if settings is None:  # a served process (not a test embedding the app): JSON logs
         configure_logging()
+    access_log.install()
     svc = Services(api, runtime or Runtime(api))
 
     @asynccontextmanager

@@ -166,3 +166,39 @@ def test_overlong_admin_path_ids_are_a_422_naming_the_parameter(
     # A well-formed id that does not exist is still a plain 404.
     missing = api_client.request(method, path.format(id="no-such-thing"), headers=ADMIN, json=body)
     assert missing.status_code in (404, 400, 422), missing.text
+
+
+def test_access_logs_never_hold_query_strings(
+    api_app: Any, api_corpus: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A real uvicorn server over the app: its access line keeps the path, drops ``?key=…``."""
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from tests.integration.test_kendra_support import free_port
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(api_app, host="127.0.0.1", port=port, log_config=None, lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        thread.start()
+        try:
+            for _ in range(200):
+                if server.started:
+                    break
+                time.sleep(0.05)
+            response = httpx.get(
+                f"http://127.0.0.1:{port}/healthz?key=hunter2-secret&user_context=x", timeout=10
+            )
+            assert response.status_code == 200
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+    access = [r.getMessage() for r in caplog.records if r.name == "uvicorn.access"]
+    assert any("GET /healthz HTTP/1.1" in line for line in access), access
+    assert not [line for line in access if "hunter2" in line or "?" in line]
