@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from api import access_log, errors, kendra
 from api.console import router as console_router
@@ -43,7 +44,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         threading.Thread(target=svc.runtime.embedder.warm_up, name="warm-up", daemon=True).start()
         yield
 
-    app = FastAPI(title="Quarry", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    # /docs and /redoc with Swagger UI and ReDoc served from the fastapi-offline package: no
+    # CDN, so they work where Quarry runs without Internet access.
+    app = FastAPIOffline(
+        title="Quarry",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        static_url="/docs-assets",
+    )
     app.state.services = svc
     errors.install(app)
     app.include_router(health.router)

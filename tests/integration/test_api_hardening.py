@@ -202,3 +202,20 @@ def test_access_logs_never_hold_query_strings(
     access = [r.getMessage() for r in caplog.records if r.name == "uvicorn.access"]
     assert any("GET /healthz HTTP/1.1" in line for line in access), access
     assert not [line for line in access if "hunter2" in line or "?" in line]
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_pages_load_every_asset_from_the_api_itself(api_client: TestClient, page: str) -> None:
+    """Offline, a page that loads Swagger UI, ReDoc or fonts from a CDN is blank."""
+    import re
+
+    html = api_client.get(page)
+    assert html.status_code == 200
+    assert "cdn." not in html.text and "fonts.googleapis" not in html.text
+    urls = re.findall(r"""(?:src|href|url)\s*[=:]\s*['"]([^'"]+)['"]""", html.text)
+    assets = [u for u in urls if u.endswith((".js", ".css", ".png"))]
+    assert assets, html.text
+    for url in assets:
+        assert url.startswith("/"), url  # served here, not by a third party
+        asset = api_client.get(url)
+        assert asset.status_code == 200 and len(asset.content) > 1000, url
