@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
-from api import access_log, errors, kendra
+from api import access_log, errors, kendra, openapi
 from api.console import router as console_router
 from api.console import static_files
 from api.deps import Services
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(console_router)
     kendra.install(app, svc)  # Kendra-compatible AWS JSON API at POST / and /kendra
     app.mount("/console", static_files(), name="console")
+    openapi.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=api.max_request_bytes)
     app.add_middleware(SecurityHeaders)
     if api.cors_origins:

@@ -219,3 +219,41 @@ def test_docs_pages_load_every_asset_from_the_api_itself(api_client: TestClient,
         assert url.startswith("/"), url  # served here, not by a third party
         asset = api_client.get(url)
         assert asset.status_code == 200 and len(asset.content) > 1000, url
+
+
+def test_openapi_describes_public_routes_errors_and_shapes(api_client: TestClient) -> None:
+    spec = api_client.get("/openapi.json").json()
+    paths = spec["paths"]
+    for path in ("/v1/query", "/v1/retrieve", "/v1/suggest"):
+        security = paths[path]["post"]["security"]
+        assert {} in security, (path, security)  # anyone may call; the key is optional
+    for method, path in [
+        ("post", "/v1/datasources"),
+        ("get", "/v1/datasources/{data_source_id}"),
+        ("delete", "/v1/datasources/{data_source_id}"),
+        ("post", "/v1/datasources/{data_source_id}/sync"),
+        ("post", "/v1/sync-jobs/{job_id}/stop"),
+    ]:
+        op = paths[path][method]
+        assert {"HTTPBearer": []} in op["security"] and {} not in op["security"]
+        assert {"400", "401", "404", "409", "422"} <= set(op["responses"]), (path, method)
+    assert "413" in paths["/v1/query"]["post"]["responses"]
+    error_ref = "#/components/schemas/ErrorBody"
+    for path, ops in paths.items():
+        for method, op in ops.items():
+            for status, response in op["responses"].items():
+                if status.startswith(("4", "5")) and path != "/readyz":
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": error_ref}, (method, path, status)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
+def test_a_body_that_is_not_utf8_is_a_422_like_any_invalid_json(api_client: TestClient) -> None:
+    for raw in (b'{"query_text": "caf\xe9"}', b'{"query_text": '):
+        response = api_client.post(
+            "/v1/query", content=raw, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 422, (raw, response.text)
+        error = response.json()["error"]
+        assert error["code"] == "validation_error"
+        assert error["fields"][0]["path"] == "body"
