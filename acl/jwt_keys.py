@@ -116,9 +116,19 @@ def _check_fits(key: object, algorithms: tuple[str, ...], where: str) -> PublicK
     raise TokenConfigError(f"{where} is neither an RSA nor an EC public key")
 
 
+def _check_secret_length(key: object, alg: str, where: str) -> None:
+    """The same strength rule as a plain shared secret: at least the hash's output size."""
+    needed = _HMAC_MIN_BYTES[alg]
+    size = len(key) if isinstance(key, bytes) else 0
+    if size < needed:
+        raise TokenConfigError(f"{where} is a {size}-byte secret; {alg} needs at least {needed}")
+
+
 def _fits_jwk(jwk: dict[str, Any], alg: str) -> bool:
     if jwk.get("alg") not in (None, alg):
         return False
+    if jwk.get("kty") == "oct":
+        return alg in _HMAC_MIN_BYTES
     if jwk.get("kty") == "RSA":
         return alg[:2] in ("RS", "PS")
     if jwk.get("kty") == "EC":
@@ -143,7 +153,11 @@ def _load_jwks(path: Path, algorithms: tuple[str, ...]) -> list[_Jwk]:
         where = f"jwks_file {str(path)!r} key #{position}"
         if not isinstance(jwk, dict):
             raise TokenConfigError(f"{where} is not a JSON object")
-        if _PRIVATE_JWK_MEMBERS & jwk.keys():
+        # An ``oct`` key is a shared secret: accepted only where HMAC is configured (a JWKS
+        # read from a secret, as Kendra's console writes for HS256), never in a public key set.
+        hmac_algorithms = [a for a in algorithms if a in _HMAC_MIN_BYTES]
+        secret_members = {"k"} if jwk.get("kty") == "oct" and hmac_algorithms else set()
+        if (_PRIVATE_JWK_MEMBERS - secret_members) & jwk.keys():
             raise TokenConfigError(f"{where} holds private or secret key material")
         kid = jwk.get("kid")
         if kid is not None and not isinstance(kid, str):
@@ -160,7 +174,10 @@ def _load_jwks(path: Path, algorithms: tuple[str, ...]) -> list[_Jwk]:
                 pyjwk = PyJWK(jwk, algorithm=alg)
             except PyJWTError:
                 raise TokenConfigError(f"{where} is not a valid {alg} public key") from None
-            _check_fits(pyjwk.key, (alg,), where)
+            if jwk.get("kty") == "oct":
+                _check_secret_length(pyjwk.key, alg, where)
+            else:
+                _check_fits(pyjwk.key, (alg,), where)
             keys.append(_Jwk(kid=kid, algorithm=alg, key=pyjwk))
     if not keys:
         raise TokenConfigError(

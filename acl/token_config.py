@@ -66,7 +66,11 @@ class JwtTokenConfig(BaseModel):
         public = sorted(a for a in self.algorithms if a not in HMAC_ALGORITHMS)
         if self.shared_secret_ref is not None and public:
             raise ValueError(f"shared_secret_ref verifies only HS* algorithms, not {public}")
-        if self.shared_secret_ref is None and hmac:
+        if self.jwks_file is not None and hmac and public:
+            # A key set verifies either shared secrets (``oct`` keys) or public keys, never
+            # both: mixing them invites algorithm confusion.
+            raise ValueError(f"jwks_file verifies HS* or public-key algorithms, not both {hmac}")
+        if self.shared_secret_ref is None and self.jwks_file is None and hmac:
             raise ValueError(f"{sources[0]} holds public keys; it cannot verify {hmac}")
         return self
 

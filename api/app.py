@@ -12,8 +12,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
-from api import errors, kendra
+from api import access_log, errors, kendra, openapi
 from api.console import router as console_router
 from api.console import static_files
 from api.deps import Services
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     api = api_settings(settings)
     if settings is None:  # a served process (not a test embedding the app): JSON logs
         configure_logging()
+    access_log.install()
     svc = Services(api, runtime or Runtime(api))
 
     @asynccontextmanager
@@ -44,7 +46,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         threading.Thread(target=svc.runtime.embedder.warm_up, name="warm-up", daemon=True).start()
         yield
 
-    app = FastAPI(title="Quarry", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    # /docs and /redoc with Swagger UI and ReDoc served from the fastapi-offline package: no
+    # CDN, so they work where Quarry runs without Internet access.
+    app = FastAPIOffline(
+        title="Quarry",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        static_url="/docs-assets",
+    )
     app.state.services = svc
     errors.install(app)
     app.include_router(health.router)
@@ -54,6 +64,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(console_router)
     kendra.install(app, svc)  # Kendra-compatible AWS JSON API at POST / and /kendra
     app.mount("/console", static_files(), name="console")
+    openapi.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=api.max_request_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestMetrics)

@@ -153,8 +153,17 @@ def _quarry_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(status, exc.code, exc.message)
 
 
+_BODY_NOT_PARSED = "There was an error parsing the body"
+"""FastAPI's 400 for a body it cannot decode (not UTF-8): answered like any invalid JSON."""
+
+
 def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _BODY_NOT_PARSED:
+        message = "request body is not valid JSON (UTF-8)"
+        return error_response(
+            422, "validation_error", f"invalid request: body: {message}", [("body", message)]
+        )
     code = _HTTP_CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))

@@ -6,7 +6,7 @@ than a silently ignored setting.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -72,11 +72,22 @@ class SuggestResponse(BaseModel):
     suggestions: list[Suggestion]
 
 
+MAX_UTC_OFFSET = timedelta(hours=18)
+
+
 class Click(BaseModel):
     model_config = _FORBID
 
     result_id: str = Field(min_length=1, max_length=1024)
-    clicked_at: datetime
+    clicked_at: datetime = Field(description="ISO 8601; a UTC offset within ±18:00.")
+
+    @field_validator("clicked_at")
+    @classmethod
+    def _offset(cls, value: datetime) -> datetime:
+        offset = value.utcoffset()
+        if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+            raise ValueError("the UTC offset must be between -18:00 and +18:00")
+        return value
 
 
 class Relevance(BaseModel):

@@ -50,6 +50,14 @@ class FilesystemConfig(BaseModel):
 
     _check_patterns = field_validator("inclusion_patterns", "exclusion_patterns")(validate_patterns)
 
+    @field_validator("root")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        # A relative root would resolve against whichever directory the worker started in.
+        if not value.is_absolute():
+            raise ValueError("must be an absolute path (e.g. /srv/shared/docs)")
+        return value
+
 
 class FilesystemConnector:
     type_name: ClassVar[str] = "filesystem"

@@ -14,13 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch
+from elasticsearch import ApiError, Elasticsearch, NotFoundError
 
 from acl import Principal
 from search.embed import Embedder
 from search.errors import BadRequest
-from search.filters import acl_filter, to_query
-from search.mapping import field_for
+from search.filters import acl_filter, attribute_names, check_orderable, to_query
+from search.mapping import RESERVED_ATTRIBUTES, custom_attribute_types, field_for
 from search.query import (
     FacetResult,
     FacetValue,
@@ -51,6 +51,9 @@ _EMBED_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="quarry-embed
 RRF_K = 60
 SPELL_CANDIDATES = 20
 """Candidate corrections asked per word; each is checked under the ACL before it is offered."""
+MAX_RESULTS = 10_000
+"""The deepest result a page may reach (Elasticsearch's result window and kNN candidate cap)."""
+MAX_KNN = 10_000
 
 
 @dataclass(frozen=True)
@@ -112,10 +115,41 @@ class SearchEngine:
     def _filter(
         self, principal: Principal, request: QueryRequest | RetrieveRequest
     ) -> list[dict[str, Any]]:
+        """The ACL filter and the attribute filter, every value checked against its field's type.
+
+        Sort and facet attributes are checked here too: everything a caller names is decided
+        before Elasticsearch is asked, so a mistake is a 400 that names it.
+        """
         clauses = [acl_filter(principal)]
+        named = (
+            attribute_names(request.attribute_filter)
+            if request.attribute_filter is not None
+            else set()
+        )
+        if isinstance(request, QueryRequest):
+            named |= {f.attribute for f in request.facets}
+            if request.sort is not None and request.sort.attribute != "_relevance":
+                named.add(request.sort.attribute)
+        types = self._custom_types() if named - RESERVED_ATTRIBUTES.keys() else {}
+        if isinstance(request, QueryRequest):
+            for i, facet in enumerate(request.facets):
+                check_orderable(f"facets[{i}].attribute", facet.attribute, types)
+            if request.sort is not None and request.sort.attribute != "_relevance":
+                check_orderable("sort.attribute", request.sort.attribute, types)
         if request.attribute_filter is not None:
-            clauses.append(to_query(request.attribute_filter))
+            clauses.append(to_query(request.attribute_filter, types=types))
         return clauses
+
+    def _custom_types(self) -> dict[str, str]:
+        """Custom attributes' field types across the alias's backing indices (one cheap call)."""
+        try:
+            body = self.es.indices.get_mapping(index=self.alias).body
+        except NotFoundError:
+            return {}
+        types: dict[str, str] = {}
+        for index in body.values():
+            types.update(custom_attribute_types(index.get("mappings", {})))
+        return types
 
     def _lexical_query(self, text: str, filters: list[dict[str, Any]]) -> dict[str, Any]:
         p = self.params
@@ -142,7 +176,8 @@ class SearchEngine:
             "field": "passages.vector",
             "query_vector": vector,
             "k": k,
-            "num_candidates": max(100, k * self.params.knn_candidates_factor),
+            # Elasticsearch caps num_candidates (and so k) at 10,000: the deepest page allowed.
+            "num_candidates": min(MAX_KNN, max(100, k * self.params.knn_candidates_factor)),
             "filter": filters,
         }
         if inner:
@@ -169,8 +204,10 @@ class SearchEngine:
         filters = self._filter(principal, request)
         start = (request.page_number - 1) * request.page_size
         end = start + request.page_size
-        if end > 10_000:
-            raise BadRequest("page_number * page_size may not exceed 10,000 results")
+        if end > MAX_RESULTS:
+            raise BadRequest(
+                f"page_number * page_size may not exceed {MAX_RESULTS:,} results (got {end:,})"
+            )
         aggs = self._facet_aggs(request)
         if request.sort is not None and request.sort.attribute != "_relevance":
             return self._sorted_search(request, text, filters, aggs, start)
@@ -256,15 +293,14 @@ class SearchEngine:
         top = sorted(candidates.values(), key=lambda c: -c.fused)[: self.params.rerank_top_n]
         ids = [c.doc_id for c in top if c.dense is None]
         if ids:
-            response = self.es.search(
-                index=self.alias,
+            response = self._run(
                 knn={
                     **self._knn(vector, len(ids), [{"ids": {"values": ids}}], inner=True),
                     "num_candidates": max(100, len(ids) * 2),
                 },
                 size=len(ids),
                 source=False,
-            ).body
+            )
             for hit in response["hits"]["hits"]:
                 c = candidates[hit["_id"]]
                 c.dense = cosine(hit["_score"])
@@ -290,8 +326,7 @@ class SearchEngine:
         assert request.sort is not None
         sort_field = field_for(request.sort.attribute)
         order = "asc" if request.sort.order is SortOrder.ASC else "desc"
-        response = self.es.search(
-            index=self.alias,
+        response = self._run(
             query=self._lexical_query(text, filters),
             sort=[
                 {sort_field: {"order": order, "missing": "_last", "unmapped_type": "keyword"}},
@@ -302,7 +337,7 @@ class SearchEngine:
             source=False,
             track_total_hits=True,
             aggs=aggs or None,
-        ).body
+        )
         page = [
             _Candidate(h["_id"], lexical=h.get("_score") or 0.0, final=0.0)
             for h in response["hits"]["hits"]
@@ -322,8 +357,7 @@ class SearchEngine:
         if not page:
             return []
         ids = [c.doc_id for c in page]
-        response = self.es.search(
-            index=self.alias,
+        response = self._run(
             query={
                 "bool": {
                     "filter": [{"ids": {"values": ids}}, *filters],
@@ -353,7 +387,7 @@ class SearchEngine:
             },
             size=len(ids),
             source={"includes": [*RESULT_SOURCE, "passages.text", "passages.index"]},
-        ).body
+        )
         by_id = {h["_id"]: h for h in response["hits"]["hits"]}
         items: list[ResultItem] = []
         for c in page:
@@ -473,12 +507,11 @@ class SearchEngine:
         size = request.page_size
         knn = self._knn(vector, size * 3, filters, inner=False)
         knn["inner_hits"] = {"size": 3, "_source": ["passages.text", "passages.index"]}
-        response = self.es.search(
-            index=self.alias,
+        response = self._run(
             knn=knn,
             size=size * 3,
             source={"includes": ["doc_id", "title", "source_uri"]},
-        ).body
+        )
         passages: list[Passage] = []
         for hit in response["hits"]["hits"]:
             src = hit["_source"]

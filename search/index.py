@@ -13,7 +13,13 @@ from typing import Any
 from elasticsearch import Elasticsearch, NotFoundError
 
 from search.errors import BadRequest
-from search.mapping import ACL_FIELDS, ATTRIBUTE_PREFIX, ATTRIBUTE_TYPES, index_body
+from search.mapping import (
+    ACL_FIELDS,
+    ATTRIBUTE_PREFIX,
+    ATTRIBUTE_TYPES,
+    custom_attribute_types,
+    index_body,
+)
 from search.system_index import DEFAULT_SETTINGS, apply_replicas
 
 log = logging.getLogger(__name__)
@@ -101,8 +107,7 @@ class IndexManager:
         if current is None:
             return {}
         mapping = self.es.indices.get_mapping(index=current).body[current]["mappings"]
-        attrs = mapping.get("properties", {}).get(ATTRIBUTE_PREFIX, {}).get("properties", {})
-        return {name: spec.get("type", "object") for name, spec in attrs.items()}
+        return custom_attribute_types(mapping)
 
     def needs_upgrade(self) -> bool:
         """True when the index predates the lower-cased ACL fields of case-insensitive sources.

@@ -10,6 +10,7 @@ passage as an inner hit, which is what the excerpt needs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from search.embed import DIMENSIONS
@@ -31,6 +32,12 @@ RESERVED_ATTRIBUTES: dict[str, str] = {
     "_language_code": "language_code",
     "_document_title": "title.raw",
     "_document_id": "doc_id",
+}
+
+# The Elasticsearch type behind each reserved attribute, for checking filter values up front.
+RESERVED_FIELD_TYPES: dict[str, str] = {
+    name: ("date" if field in ("created_at", "last_updated_at") else "keyword")
+    for name, field in RESERVED_ATTRIBUTES.items()
 }
 
 ATTRIBUTE_TYPES = {"string": "keyword", "string_list": "keyword", "long": "long", "date": "date"}
@@ -151,3 +158,16 @@ def field_for(attribute: str) -> str:
 
         raise BadRequest(f"unknown attribute {attribute!r}")
     return f"{ATTRIBUTE_PREFIX}.{attribute}"
+
+
+def custom_attribute_types(mappings: dict[str, Any]) -> dict[str, str]:
+    """Custom attribute name → Elasticsearch type, from one backing index's ``mappings``."""
+    attrs = mappings.get("properties", {}).get(ATTRIBUTE_PREFIX, {}).get("properties", {})
+    return {name: str(spec.get("type", "object")) for name, spec in attrs.items()}
+
+
+def field_type(attribute: str, custom: Mapping[str, str]) -> str | None:
+    """The Elasticsearch type behind an attribute; ``None`` when no document carries it yet."""
+    if attribute in RESERVED_FIELD_TYPES:
+        return RESERVED_FIELD_TYPES[attribute]
+    return custom.get(attribute)

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from elasticsearch import NotFoundError
 
-from search.errors import BackendUnavailable
+from search.errors import BackendUnavailable, BadRequest
 from search.system_index import SystemIndex
 
 log = logging.getLogger(__name__)
@@ -196,6 +196,10 @@ class FeedbackStore(SystemIndex):
                 for i in response.body["items"]
                 if next(iter(i.values())).get("status", 500) >= 300
             ]
+            statuses = {next(iter(i.values())).get("status", 500) for i in failed}
+            if all(400 <= status < 500 and status != 429 for status in statuses):
+                # A document Elasticsearch refuses is the caller's input, not an outage.
+                raise BadRequest(f"the feedback index rejected {len(failed)} items as invalid")
             raise BackendUnavailable(f"the feedback index rejected {len(failed)} items")
         return len(ops) // 2
 

@@ -77,6 +77,9 @@ class KendraContext:
         """The Kendra index a request names, or ResourceNotFoundException."""
         if not isinstance(index_id, str) or not index_id:
             raise validation("IndexId (or Id) is required and must be a string")
+        if len(index_id) != 36:
+            # Kendra checks the id's form before looking it up: 36 characters, as a UUID.
+            raise validation(f"IndexId (or Id) must be 36 characters, got {len(index_id)}")
         found = self.records.get(INDEX, index_id)
         if found is None:
             raise not_found(f"no index with IndexId {index_id!r}")

@@ -140,7 +140,16 @@ def _from_secret(ref: Any, where: str, common: dict[str, Any]) -> JwtTokenConfig
                 f"{where}.SecretManagerArn: a JSON secret must be a JWKS "
                 '({"keys": [...]}) named by a file: reference'
             )
-        return JwtTokenConfig(algorithms=_JWKS, jwks_file=Path(ref[len("file:") :]), **common)
+        # Kendra's console writes an HS256 key as a JWKS holding an ``oct`` key.
+        keys = json.loads(material)["keys"]
+        secret = [isinstance(k, dict) and k.get("kty") == "oct" for k in keys]
+        if any(secret) and not all(secret):
+            raise validation(
+                f"{where}.SecretManagerArn: a JWKS holds either oct (HS256) keys or public "
+                "keys, not both"
+            )
+        algorithms: tuple[JwtAlgorithm, ...] = ("HS256",) if any(secret) else _JWKS
+        return JwtTokenConfig(algorithms=algorithms, jwks_file=Path(ref[len("file:") :]), **common)
     if "-----BEGIN" in material:
         return JwtTokenConfig(
             algorithms=_pem_algorithms(material, where), public_key_ref=ref, **common

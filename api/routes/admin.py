@@ -6,7 +6,7 @@ the core's errors (bad request, not found, conflict), which ``api.errors`` maps 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
@@ -39,6 +39,17 @@ router = APIRouter(
     },
 )
 
+DataSourceId = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=100,
+        description="The data source's name (letters, digits, '_' or '-'; at most 100).",
+    ),
+]
+"""Bounded in the route: an id Elasticsearch cannot hold (over 512 bytes) is a 422, not a 500."""
+JobId = Annotated[str, Path(min_length=1, max_length=64, description="A sync job's id.")]
+
 _INTERNAL = {"checkpoint"}
 """Connector resume state: internal to the sync engine and possibly large, never shown."""
 
@@ -54,25 +65,27 @@ def list_datasources(svc: Services = Depends(services)) -> list[DataSource]:
 
 
 @router.get("/datasources/{data_source_id}", response_model=DataSource)
-def get_datasource(data_source_id: str, svc: Services = Depends(services)) -> DataSource:
+def get_datasource(data_source_id: DataSourceId, svc: Services = Depends(services)) -> DataSource:
     return svc.datasources.get(data_source_id)
 
 
 @router.put("/datasources/{data_source_id}", response_model=DataSource)
 def update_datasource(
-    data_source_id: str, spec: DataSourceSpec, svc: Services = Depends(services)
+    data_source_id: DataSourceId, spec: DataSourceSpec, svc: Services = Depends(services)
 ) -> DataSource:
     return svc.datasources.update(data_source_id, spec)
 
 
 @router.delete("/datasources/{data_source_id}", response_model=Deleted)
-def delete_datasource(data_source_id: str, svc: Services = Depends(services)) -> Deleted:
+def delete_datasource(data_source_id: DataSourceId, svc: Services = Depends(services)) -> Deleted:
     """Removes the data source and every document it indexed."""
     return Deleted(id=data_source_id, deleted_documents=svc.datasources.delete(data_source_id))
 
 
 @router.post("/datasources/{data_source_id}/check", response_model=CheckResult)
-def check_datasource(data_source_id: str, svc: Services = Depends(services)) -> CheckResult:
+def check_datasource(
+    data_source_id: DataSourceId, svc: Services = Depends(services)
+) -> CheckResult:
     """Whether the connector can reach its source with this configuration, and why not."""
     return svc.datasources.check(data_source_id)
 
@@ -94,7 +107,7 @@ def verify_datasource(
     status_code=status.HTTP_202_ACCEPTED,
 )
 def start_sync(
-    data_source_id: str, body: SyncBody | None = None, svc: Services = Depends(services)
+    data_source_id: DataSourceId, body: SyncBody | None = None, svc: Services = Depends(services)
 ) -> SyncStarted:
     """Queue a sync job; poll ``/v1/sync-jobs/{job_id}`` for its progress."""
     mode = (body or SyncBody()).mode
@@ -110,7 +123,7 @@ def start_sync(
     response_model_exclude=_INTERNAL,
 )
 def list_sync_jobs(
-    data_source_id: str,
+    data_source_id: DataSourceId,
     limit: int = Query(50, ge=1, le=500),
     svc: Services = Depends(services),
 ) -> list[SyncJob]:
@@ -119,12 +132,12 @@ def list_sync_jobs(
 
 
 @router.get("/sync-jobs/{job_id}", response_model=SyncJob, response_model_exclude=_INTERNAL)
-def get_sync_job(job_id: str, svc: Services = Depends(services)) -> SyncJob:
+def get_sync_job(job_id: JobId, svc: Services = Depends(services)) -> SyncJob:
     return svc.sync.get(job_id)
 
 
 @router.post("/sync-jobs/{job_id}/stop", response_model=SyncJob, response_model_exclude=_INTERNAL)
-def stop_sync_job(job_id: str, svc: Services = Depends(services)) -> SyncJob:
+def stop_sync_job(job_id: JobId, svc: Services = Depends(services)) -> SyncJob:
     """Ask a running job to stop at its next checkpoint; it ends as ``stopped``."""
     return svc.sync.stop(job_id)
 

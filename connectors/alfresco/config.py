@@ -46,6 +46,16 @@ class FieldMapping(BaseModel):
     target: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)
     type: FieldType = FieldType.STRING
 
+    @field_validator("target")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value.startswith("_"):
+            raise ValueError(
+                f"{value!r} starts with '_': such names are reserved for Quarry's own "
+                "attributes (_created_at, _category, ...); choose a name starting with a letter"
+            )
+        return value
+
 
 class FieldMappings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -128,7 +138,17 @@ class AlfrescoConfig(BaseModel):
     @field_validator("site_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
-        parts = urlsplit(value.strip())
+        value = value.strip()
+        if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+            raise ValueError("must not contain whitespace, control characters or NUL")
+        parts = urlsplit(value)
+        if "@" in parts.netloc:
+            # Credentials in the URL would be stored, shown by GET and copied into every
+            # document's uri; they belong in the secret behind secret_ref.
+            raise ValueError(
+                "must not carry a user name or password (user:password@host); "
+                "put credentials in the secret that secret_ref points to"
+            )
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be an http:// or https:// URL with a host name")
         try:
@@ -137,7 +157,7 @@ class AlfrescoConfig(BaseModel):
             raise ValueError("has an invalid port") from None
         if parts.query or parts.fragment:
             raise ValueError("must not have a query string or fragment")
-        return value.strip().rstrip("/")
+        return value.rstrip("/")
 
     @field_validator("site_ids")
     @classmethod

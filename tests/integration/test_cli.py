@@ -257,7 +257,8 @@ def test_validation_errors_name_the_field_and_its_line(cli: Cli, tmp_path: Path)
     assert lines == [  # every problem at once, in file order; a missing key cites its mapping
         f"{spec}:3: config.root: Field required",
         f"{spec}:4: config.exclusion_patterns: invalid regular expression '*.tmp': "
-        "nothing to repeat at position 0",
+        "no argument for repetition operator: * (RE2 syntax: Python's re without "
+        "backreferences or lookaround; see docs/patterns.md)",
         f"{spec}:9: config.default_acl.allow_users.1: Input should be a valid string",
         f"{spec}:10: schedule: 'every day' is not a valid cron expression (e.g. '*/15 * * * *')",
     ]

@@ -167,6 +167,15 @@ def test_tampered_requests_are_refused(kendra: Any, kendra_endpoint: str) -> Non
             "ResourceNotFoundException",
         ),
         ("ListIndices", b'{"MaxResults": "ten"}', 400, "ValidationException"),
+        # Kendra checks an IndexId's length (36) before looking it up.
+        ("Query", b'{"IndexId": "short", "QueryText": "x"}', 400, "ValidationException"),
+        ("DescribeIndex", b'{"Id": "' + b"x" * 5000 + b'"}', 400, "ValidationException"),
+        (
+            "Query",
+            b'{"IndexId": "00000000-0000-0000-0000-0000000000000", "QueryText": "x"}',
+            400,
+            "ValidationException",
+        ),
     ],
 )
 def test_malformed_requests_get_kendra_errors(
