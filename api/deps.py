@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 
-from acl import TokenResolver
 from api.groups import GroupCache
 from api.settings import ApiSettings
 from api.store import FeedbackStore, QueryLog
@@ -28,7 +27,7 @@ class Services:
         self.settings = settings
         self.runtime = runtime
         # Built now, not per request: a broken key reference fails the start, not each query.
-        self.tokens = TokenResolver(settings.token_config())
+        self.tokens = settings.token_resolver()
 
     @cached_property
     def groups(self) -> GroupCache:
