@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -113,21 +114,34 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
     Example: quarry datasource list --json | jq -r '.[].name'
     """
-    sources = services(ctx).datasources.list()
+    svc = services(ctx)
+    sources = svc.datasources.list()
     if as_json:
         emit_json([_shown(ds) for ds in sources])
         return
     if not sources:
         out.print("No data sources yet. Create one with [cyan]quarry datasource create -f FILE[/].")
         return
-    table = Table("name", "type", "enabled", "schedule", "updated", "description")
+    documents: dict[str, int] = svc.runtime.index.stats().get("by_data_source", {})
+    table = Table(
+        "name", "type", "enabled", "schedule", "last sync", "status", "documents", "description"
+    )
     for ds in sources:
+        last = svc.syncs.list(ds.name, limit=1)
+        when, state = "never", "-"
+        if last:
+            job = last[0]
+            moment = job.finished_at or job.started_at or job.created_at
+            when = f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+            state = job.status.value
         table.add_row(
             ds.name,
             escape(ds.type),
             "yes" if ds.enabled else "no",
             ds.schedule or "-",
-            f"{ds.updated_at:%Y-%m-%d %H:%M}",
+            when,
+            state,
+            str(documents.get(ds.name, 0)),
             escape(ds.description),
         )
     out.print(table)

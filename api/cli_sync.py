@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
-from rich.table import Table
+from rich.table import Column, Table
 from typer.core import TyperGroup
 
 from api.cli_common import (
@@ -286,11 +286,11 @@ def history(
         "started UTC",
         "took",
         "scanned",
-        "+",
-        "~",
-        "-",
-        "✗",
-        "error",
+        "added",
+        "modified",
+        "deleted",
+        "failed",
+        Column("error", overflow="fold", ratio=1),
     )
     for job in jobs:
         s = job.stats
@@ -308,7 +308,7 @@ def history(
             str(s.modified),
             str(s.deleted),
             str(s.failed),
-            escape((job.error or "")[:80]),
+            escape(job.error or ""),  # whole: the table wraps it between words
         )
     out.print(table)
 

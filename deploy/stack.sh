@@ -103,8 +103,14 @@ status() {
   local rc=0
   bash "$QUARRY_ROOT/deploy/elasticsearch/es.sh" status || rc=3
   bash "$QUARRY_ROOT/deploy/redis/redis.sh" status || rc=3
+  local where
   for pair in "worker:$WORKER_PID" "scheduler:$BEAT_PID" "api:$API_PID" "alfresco-simulator:$SIM_PID"; do
-    if pid_alive "$(read_pid "${pair#*:}")"; then echo "${pair%%:*}: running"; else echo "${pair%%:*}: stopped"; rc=3; fi
+    case "${pair%%:*}" in
+      api) where=" at http://127.0.0.1:$QUARRY_API_PORT/ (search console; API docs at /docs)" ;;
+      alfresco-simulator) where=" at http://127.0.0.1:$QUARRY_SIM_PORT" ;;
+      *) where="" ;;
+    esac
+    if pid_alive "$(read_pid "${pair#*:}")"; then echo "${pair%%:*}: running$where"; else echo "${pair%%:*}: stopped"; rc=3; fi
   done
   return $rc
 }

@@ -229,6 +229,11 @@ def test_sync_queues_then_follows_with_progress(
     )
     history = cli("sync", "history", name)
     assert history.returncode == 0 and history.stdout.count("succeeded") == 2
+    assert "added" in history.stdout and "failed" in history.stdout  # labelled counters
+    # The list says when each source last synced, how that went and how much it holds.
+    indexed = cli.json("index", "stats")["by_data_source"][name]
+    row = next(line for line in cli("datasource", "list").stdout.splitlines() if name in line)
+    assert "succeeded" in row and " UTC" in row and f" {indexed} " in f" {row} "
     stop = cli("sync", "stop", name)
     assert stop.returncode == 3 and "no sync" in stop.stderr
     assert cli("datasource", "delete", name, "--yes").returncode == 0
