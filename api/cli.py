@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from api import cli_acl, cli_datasource, cli_demo, cli_index, cli_search, cli_stack, cli_sync
 from api.cli_common import Services, report
@@ -23,6 +23,40 @@ EPILOG = (
     "5 backend unavailable. Settings come from QUARRY_* environment variables "
     "(QUARRY_ES_URL, QUARRY_REDIS_URL, QUARRY_INDEX_PREFIX, ...)."
 )
+
+
+_TYPE_WORDS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "bool": "", "path": "PATH"}
+
+
+def _type_word(shown: str | None) -> str | None:
+    """Typer's ``<str>``, ``<int range>``, ``<bool>`` as the words click's help uses (or none)."""
+    if shown is None:
+        return None
+    bare = shown.strip("<>").removesuffix(" range")
+    if "|" in bare:  # choices read as they are typed
+        return bare
+    word = _TYPE_WORDS.get(bare, bare.upper())
+    return word or None
+
+
+def _option_type(self: TyperOption, ctx: Any) -> str | None:
+    if self.is_flag or self.count:
+        return None  # a flag takes no value: no label
+    if self.metavar is not None:
+        return self.metavar
+    return _type_word(self.display_type(ctx))
+
+
+def _argument_usage(self: TyperArgument) -> str:
+    name = self.display_name_raw.upper() if self.metavar is None else self.display_name_raw
+    name = name if self.required else f"[{name}]"
+    return name + ("..." if self.nargs != 1 else "")
+
+
+# Help reads `--user TEXT` and `quarry query [OPTIONS] TEXT`, not `<str>`, `<bool>`, `{text}`.
+TyperOption.display_type_rich = _option_type  # type: ignore[method-assign]
+TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+TyperArgument._usage_display_name = _argument_usage  # type: ignore[method-assign]
 
 
 class _QuarryGroup(TyperGroup):

@@ -95,7 +95,17 @@ def create(ctx: typer.Context, file: FileOpt, as_json: JsonOpt = False) -> None:
           default_acl: {allow_groups: [GROUP_EVERYONE]}
         schedule: "0 * * * *"
 
-    Example: quarry datasource create -f docs.yaml
+    An Alfresco spec (intranet.yaml); the secret is a reference, never the password:
+
+        name: intranet
+        type: alfresco
+        config:
+          site_url: https://alfresco.example.com
+          site_ids: [engineering, marketing]
+          secret_ref: file:/etc/quarry/alfresco.json
+          inclusion_patterns: ["^documentLibrary/"]
+
+    Example: quarry datasource create -f intranet.yaml
     """
     spec = load_spec_file(file)
     ds = services(ctx).datasources.create(spec)
@@ -194,7 +204,12 @@ def delete(
     """
     svc = services(ctx)
     svc.datasources.get(name)  # exit 3 for an unknown name before asking anything
-    confirm_or_abort(f"Delete data source {name!r} and all of its documents?", yes)
+    count = svc.runtime.index.stats().get("by_data_source", {}).get(name, 0)
+    confirm_or_abort(
+        f"Delete data source {name!r} and its {count} indexed document(s)? "
+        "They leave search results at once.",
+        yes,
+    )
     removed = svc.datasources.delete(name)
     if as_json:
         emit_json({"id": name, "deleted_documents": removed})

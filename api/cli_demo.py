@@ -153,7 +153,16 @@ def demo(
     query: Annotated[
         str, typer.Option(help="What the two demo users search for.")
     ] = "launch plan threat model",
-    users: Annotated[str, typer.Option(help="Two comma-separated simulator users.")] = "alice,dave",
+    users: Annotated[
+        str,
+        typer.Option(
+            help=(
+                "Two comma-separated simulator users. The demo's: alice (engineering lead), "
+                "bob (backend), carol (frontend), dave and erin (marketing), frank "
+                "(contractors), grace (finance); heidi is disabled. alice's password is alice-pw, and so on."
+            )
+        ),
+    ] = "alice,dave",
     sim_port: Annotated[
         int, typer.Option(envvar="QUARRY_SIM_PORT", help="The simulator's port.")
     ] = 8899,

@@ -190,6 +190,7 @@ def test_admin_flow_from_create_to_delete(
 
     refused = cli("datasource", "delete", name)  # no terminal to confirm on, no --yes
     assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert "its 3 indexed document(s)" in refused.stderr  # says what goes before it goes
     assert cli("datasource", "show", name).returncode == 0
     deleted = cli.json("datasource", "delete", name, "--yes")
     assert deleted == {"id": name, "deleted_documents": 3}
