@@ -12,7 +12,14 @@ def validate_patterns(values: list[str]) -> list[str]:
         try:
             re.compile(value)
         except re.error as exc:
-            raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
+            hint = ""
+            if value[:1] in "*?" or "*." in value:  # a shell glob, e.g. *.tmp
+                example = re.escape(value.lstrip("*?").replace("*", "")) + "$"
+                hint = (
+                    "; patterns are regular expressions searched in the path, not globs:"
+                    f" write '{example}' for '{value}'"
+                )
+            raise ValueError(f"invalid regular expression {value!r}: {exc}{hint}") from None
     return values
 
 

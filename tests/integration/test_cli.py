@@ -309,6 +309,9 @@ def test_exit_codes(cli: Cli, rt: Runtime) -> None:
         assert down.returncode == 5, down.stderr
         assert "Elasticsearch" in down.stderr and "quarry status" in down.stderr
         assert "Traceback" not in down.stderr
+        # Which address failed, and which setting chose it; no driver exception chain.
+        assert "http://127.0.0.1:9 " in down.stderr and "set by QUARRY_ES_URL" in down.stderr
+        assert "NewConnectionError" not in down.stderr
     assert cli("--help").returncode == 0 and "Exit codes" in cli("--help").stdout
 
 
@@ -330,6 +333,7 @@ def test_json_output_of_read_commands_parses(cli: Cli, rt: Runtime) -> None:
     assert status.returncode in (0, 5)
     components = {c["component"]: c["running"] for c in json.loads(status.stdout)}
     assert components["elasticsearch"] is True and "worker" in components
+    assert components["quarry → elasticsearch"] is True  # the address this CLI uses answers
 
 
 def test_index_commands(settings: Settings, es: Elasticsearch) -> None:
