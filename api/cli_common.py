@@ -309,7 +309,7 @@ def _network_reason(text: str) -> str:
     """The operating system's words from a driver's nested error text (no exception chain)."""
     import re
 
-    found = re.findall(r"\[Errno -?\d+\] ([^)\]'\"]+)", text)
+    found: list[str] = re.findall(r"\[Errno -?\d+\] ([^)\]'\"]+)", text)
     if found:
         return found[-1].strip().rstrip(".").lower()
     for words in ("timed out", "timeout", "connection refused", "name or service not known"):
