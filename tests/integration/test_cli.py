@@ -140,8 +140,12 @@ def test_admin_flow_from_create_to_delete(
     renamed = cli("datasource", "update", "other-name", "-f", str(spec))
     assert renamed.returncode == 2 and "cannot be renamed" in renamed.stderr
 
-    job = cli.json("sync", name, "--wait", "--timeout", "240")
+    first = cli("sync", name, "--wait", "--timeout", "240", "--json")
+    assert first.returncode == 0, first.stderr
+    job = json.loads(first.stdout)
     assert job["status"] == "succeeded", job
+    # Incremental was asked (the default); the first sync runs full, and says why.
+    assert job["mode"] == "full" and "no successful sync to continue from" in first.stderr
     assert (job["stats"]["added"], job["stats"]["failed"]) == (3, 0)
     assert cli.json("sync", "status", name)["id"] == job["id"]
     assert [j["id"] for j in cli.json("sync", "history", name)] == [job["id"]]
@@ -222,6 +226,7 @@ def test_sync_queues_then_follows_with_progress(
     assert done.returncode == 0, done.stderr
     assert "incremental" in done.stdout and "succeeded" in done.stdout
     assert "scanned" in done.stderr  # the progress bar, drawn on stderr
+    assert "added 1" in done.stderr  # labelled counters, not bare + ~ - ✗
     latest = cli.json("sync", "status", name)
     assert (latest["mode"], latest["stats"]["added"], latest["stats"]["unchanged"]) == (
         "incremental",
@@ -260,7 +265,8 @@ def test_validation_errors_name_the_field_and_its_line(cli: Cli, tmp_path: Path)
     assert lines == [  # every problem at once, in file order; a missing key cites its mapping
         f"{spec}:3: config.root: Field required",
         f"{spec}:4: config.exclusion_patterns: invalid regular expression '*.tmp': "
-        "nothing to repeat at position 0",
+        "nothing to repeat at position 0; patterns are regular expressions searched in the "
+        "path, not globs: write '\\.tmp$' for '*.tmp'",
         f"{spec}:9: config.default_acl.allow_users.1: Input should be a valid string",
         f"{spec}:10: schedule: 'every day' is not a valid cron expression (e.g. '*/15 * * * *')",
     ]
@@ -273,7 +279,7 @@ def test_validation_errors_name_the_field_and_its_line(cli: Cli, tmp_path: Path)
     )
     done = cli("datasource", "create", "-f", str(as_json))
     assert done.returncode == 2
-    assert f"{as_json}:6: config.colour: Extra inputs are not permitted" in done.stderr
+    assert f"{as_json}:6: config.colour: unknown field; the known ones are " in done.stderr
 
     unknown = tmp_path / "unknown.yaml"
     unknown.write_text("name: x\n\ntype: sharepoint\n")
