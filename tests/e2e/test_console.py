@@ -22,7 +22,7 @@ from elasticsearch import Elasticsearch
 from api.app import create_app
 from api.settings import ApiSettings
 from search.runtime import Runtime
-from tests.integration.test_api_support import ADMIN_KEY
+from tests.integration.test_api_support import ADMIN_KEY, mint
 from tests.stack import ROOT, wait_until
 
 pytest_plugins = ["tests.integration.test_api_support"]  # the API fixtures
@@ -130,8 +130,16 @@ def _text(driver: WebDriver, element_id: str) -> str:
     return driver.find_element(By.ID, element_id).text
 
 
+def _open_panel(driver: WebDriver, panel_id: str) -> None:
+    """Open a <details> panel whatever its state (a click would close an open one)."""
+    panel = driver.find_element(By.ID, panel_id)
+    if panel.get_attribute("open") is None:
+        panel.find_element(By.TAG_NAME, "summary").click()
+    _wait(driver, 10).until(lambda d: panel.get_attribute("open") is not None)
+
+
 def _open_admin_panel(driver: WebDriver) -> None:
-    driver.find_element(By.CSS_SELECTOR, "#admin-panel summary").click()
+    _open_panel(driver, "admin-panel")
 
 
 def _search_settled(driver: WebDriver) -> None:
@@ -352,7 +360,7 @@ def test_search_as_user_without_the_admin_key_asks_for_it(
 
 def test_an_error_clears_the_previous_results(browser: WebDriver, base_url: str) -> None:
     browser.get(base_url + "/")
-    browser.find_element(By.ID, "options-panel").find_element(By.TAG_NAME, "summary").click()
+    _open_panel(browser, "options-panel")
     Select(browser.find_element(By.ID, "page-size")).select_by_visible_text("5")
     browser.find_element(By.ID, "q").send_keys(BROAD, Keys.ENTER)
     _search_as(browser, "zoe", groups="GROUP_engineering, GROUP_executives, GROUP_product")
@@ -380,7 +388,7 @@ def test_an_error_clears_the_previous_results(browser: WebDriver, base_url: str)
     browser.get(base_url + "/")
     browser.find_element(By.ID, "q").send_keys("vacation days", Keys.ENTER)
     _wait(browser).until(lambda d: _text(d, "summary") == "3 results")
-    browser.find_element(By.CSS_SELECTOR, "#options-panel summary").click()
+    _open_panel(browser, "options-panel")
     browser.find_element(By.ID, "user-token").send_keys("not-a-token")
     browser.find_element(By.ID, "search").click()
     _wait(browser).until(lambda d: d.find_element(By.ID, "error").is_displayed())
@@ -468,3 +476,15 @@ def test_the_console_has_a_favicon(base_url: str) -> None:
         response = httpx.get(base_url + path)
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_a_signed_user_token_searches_as_that_user(browser: WebDriver, base_url: str) -> None:
+    """What `quarry token --user erin` prints, pasted into the console's token field."""
+    browser.get(base_url + "/")
+    _open_panel(browser, "options-panel")
+    browser.find_element(By.ID, "user-token").send_keys(mint("erin"))
+    browser.find_element(By.ID, "q").send_keys("vacation days kubernetes outage", Keys.ENTER)
+    _wait(browser).until(lambda d: "Deploying services on Kubernetes" in _titles(d))
+    _search_settled(browser)
+    assert _text(browser, "summary") == "5 results"
+    assert _text(browser, "identity") == "signed-in token"
