@@ -222,6 +222,7 @@ def _next_steps(who: list[str], query: str, hidden: tuple[str, str] | None, api_
         (f"http://127.0.0.1:{api_port}/", "the search console"),
         (f'quarry query "{query}" --user {who[1]}', "search as a user"),
         (f"quarry identity show {who[0]}", "a user's groups and how they nest"),
+        (f"quarry token --user {who[0]}", "a signed user token for the API and the console"),
     ]
     if hidden is not None:
         steps.append((f'quarry explain "{hidden[0]}" --user {hidden[1]}', "why they cannot see it"))
