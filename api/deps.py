@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from acl import TokenResolver
 from api.container import ServiceContainer
 from api.settings import ApiSettings
 from search.runtime import Runtime
@@ -22,7 +21,7 @@ class Services(ServiceContainer):
     def __init__(self, settings: ApiSettings, runtime: Runtime) -> None:
         super().__init__(settings, runtime)
         # Built now, not per request: a broken key reference fails the start, not each query.
-        self.tokens = TokenResolver(settings.token_config())
+        self.tokens = settings.token_resolver()
         self.identity_cache_s = settings.identity_cache_s
 
 

@@ -12,7 +12,16 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from acl import JsonTokenConfig, JwtAlgorithm, JwtTokenConfig, SecretRef, TokenConfig
+from acl import (
+    JsonTokenConfig,
+    JwtAlgorithm,
+    JwtTokenConfig,
+    Principal,
+    SecretRef,
+    TokenConfig,
+    TokenResolver,
+)
+from acl.errors import InvalidTokenError
 from search.settings import Settings
 
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -62,6 +71,10 @@ class ApiSettings(Settings):
             raise ValueError("must be the 64-hex-digit SHA-256 of the admin key, not the key")
         return value
 
+    def token_resolver(self) -> TokenResolver:
+        """The resolver the API and CLI use: refusals name the ``QUARRY_JWT_*`` setting missing."""
+        return DeploymentTokenResolver(self.token_config())
+
     def token_config(self) -> TokenConfig:
         """Which user-context tokens this deployment accepts (none configured: only anonymous)."""
         jwt: JwtTokenConfig | None = None
@@ -80,6 +93,46 @@ class ApiSettings(Settings):
             )
         json_token = JsonTokenConfig(trusted=True) if self.json_tokens_trusted else None
         return TokenConfig(jwt=jwt, json_token=json_token)
+
+
+JWT_KEY_SETTINGS = (
+    "QUARRY_JWT_SHARED_SECRET_REF (HS256), QUARRY_JWT_PUBLIC_KEY_REF (RS256/ES256) "
+    "or QUARRY_JWT_JWKS_FILE"
+)
+
+
+class DeploymentTokenResolver(TokenResolver):
+    """A ``TokenResolver`` whose refusals of an unconfigured token type name the missing setting.
+
+    The ``acl`` package knows token configurations, not environment variables; only this
+    deployment layer can tell an operator which ``QUARRY_*`` setting turns a token type on.
+    """
+
+    def __init__(self, config: TokenConfig) -> None:
+        super().__init__(config)
+        self._jwt_on = config.jwt is not None
+        self._json_on = config.json_token is not None
+
+    def resolve(self, token: str | None) -> Principal:
+        try:
+            return super().resolve(token)
+        except InvalidTokenError as exc:
+            hint = self._missing_setting(token or "")
+            if hint is None:
+                raise
+            raise InvalidTokenError(f"{exc.reason}; {hint}") from None
+
+    def _missing_setting(self, token: str) -> str | None:
+        text = token.strip()
+        if text.startswith("{"):
+            if self._json_on:
+                return None
+            return (
+                "JSON tokens need QUARRY_JSON_TOKENS_TRUSTED=true (only behind a trusted gateway)"
+            )
+        if not self._jwt_on:
+            return f"this deployment verifies no JWTs until one of {JWT_KEY_SETTINGS} is set"
+        return None
 
 
 def api_settings(settings: Settings | None) -> ApiSettings:

@@ -9,6 +9,7 @@ when a data source is configured, so an unsupported one is refused there, naming
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,16 @@ def compile_pattern(pattern: str) -> Any:
 def validate_patterns(values: list[str]) -> list[str]:
     """Pydantic field validator body: reject a regex RE2 cannot compile, naming it."""
     for value in values:
-        compile_pattern(value)
+        try:
+            compile_pattern(value)
+        except ValueError as exc:
+            if value[:1] in "*?" or "*." in value:  # a shell glob, e.g. *.tmp
+                example = re.escape(value.lstrip("*?").replace("*", "")) + "$"
+                raise ValueError(
+                    f"{exc}; patterns are regular expressions searched in the path, not globs:"
+                    f" write '{example}' for '{value}'"
+                ) from None
+            raise
     return values
 
 

@@ -54,10 +54,25 @@ admin_key() {
   fi
 }
 
+# demo_jwt_secret: where no user-token verification is configured, a local HS256 secret (mode
+# 0600) made once, given to the API by reference; `quarry token --user alice` signs with it.
+demo_jwt_secret() {
+  local secretfile="${QUARRY_DEMO_JWT_SECRET_FILE:-$QUARRY_ROOT/var/demo/jwt-secret}"
+  if [ -z "${QUARRY_JWT_SHARED_SECRET_REF:-}${QUARRY_JWT_PUBLIC_KEY_REF:-}${QUARRY_JWT_JWKS_FILE:-}" ]; then
+    if [ ! -s "$secretfile" ]; then
+      mkdir -p "$(dirname "$secretfile")" && chmod 700 "$(dirname "$secretfile")"
+      (umask 077 && "$PY" -c 'import secrets; print(secrets.token_urlsafe(48))' >"$secretfile")
+    fi
+    export QUARRY_JWT_SHARED_SECRET_REF="file:$secretfile"
+    log "demo user-token secret: $secretfile (quarry token --user alice signs a token with it)"
+  fi
+}
+
 up() {
   [ -x "$PY" ] || die "no virtual environment at $QUARRY_VENV: run 'make venv' (make up does it for you)."
   services
   admin_key
+  demo_jwt_secret
   if port_open "$QUARRY_API_PORT" && ! pid_alive "$(read_pid "$API_PID")"; then
     die "port $QUARRY_API_PORT is taken by another program ($(port_owner "$QUARRY_API_PORT")). Stop it or set QUARRY_API_PORT."
   fi
@@ -88,8 +103,14 @@ status() {
   local rc=0
   bash "$QUARRY_ROOT/deploy/elasticsearch/es.sh" status || rc=3
   bash "$QUARRY_ROOT/deploy/redis/redis.sh" status || rc=3
+  local where
   for pair in "worker:$WORKER_PID" "scheduler:$BEAT_PID" "api:$API_PID" "alfresco-simulator:$SIM_PID"; do
-    if pid_alive "$(read_pid "${pair#*:}")"; then echo "${pair%%:*}: running"; else echo "${pair%%:*}: stopped"; rc=3; fi
+    case "${pair%%:*}" in
+      api) where=" at http://127.0.0.1:$QUARRY_API_PORT/ (search console; API docs at /docs)" ;;
+      alfresco-simulator) where=" at http://127.0.0.1:$QUARRY_SIM_PORT" ;;
+      *) where="" ;;
+    esac
+    if pid_alive "$(read_pid "${pair#*:}")"; then echo "${pair%%:*}: running$where"; else echo "${pair%%:*}: stopped"; rc=3; fi
   done
   return $rc
 }

@@ -22,3 +22,11 @@ def unreachable(exc: BaseException) -> str | None:
 def readiness_client(url: str) -> redis.Redis:
     """A client with short timeouts, so a readiness probe answers within seconds."""
     return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+
+
+def queue_length(url: str, queue: str) -> int | None:
+    """Tasks waiting in the broker's ``queue``; None when the broker cannot say."""
+    try:
+        return int(readiness_client(url).llen(queue))  # type: ignore[arg-type]
+    except redis.RedisError:
+        return None

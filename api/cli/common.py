@@ -146,6 +146,14 @@ def exit_code_for(exc: BaseException) -> tuple[int, str, str | None] | None:
         return exc.exit_code, exc.message, exc.hint
     if isinstance(exc, SearchError):
         code = _closest(exc)
+        if code == EXIT_UNAVAILABLE:
+            backend = _backend_named(exc.message)
+            if backend is not None:
+                return code, *unreachable(backend, exc.message)
+        if code == EXIT_NOT_FOUND:
+            return code, exc.message, _did_you_mean(exc.message)
+        if code == EXIT_CONFLICT:
+            return code, exc.message, _exists_hint(exc.message)
         return code, exc.message, STACK_HINT if code == EXIT_UNAVAILABLE else None
     if isinstance(exc, ConnectorConfigError):
         return EXIT_USAGE, exc.message, None
@@ -158,6 +166,39 @@ def exit_code_for(exc: BaseException) -> tuple[int, str, str | None] | None:
     if isinstance(exc, ValidationError):
         return EXIT_USAGE, describe_validation(exc), None
     return _backend_error(exc)
+
+
+def _named_source(message: str, pattern: str) -> str | None:
+    import re
+
+    found = re.match(pattern, message)
+    return found.group(1) if found else None
+
+
+def _did_you_mean(message: str) -> str | None:
+    """For an unknown data source name: the closest existing names, else how to list them."""
+    import difflib
+
+    name = _named_source(message, r"^no data source '([^']*)'")
+    if name is None:
+        return None
+    try:
+        names = [ds.name for ds in Services().datasources.list()]
+    except Exception:  # a hint must never hide the error it explains
+        return None
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    if close:
+        return "Did you mean " + " or ".join(repr(c) for c in close) + "?"
+    if names:
+        return "Existing data sources: " + ", ".join(sorted(names)[:20])
+    return "There are no data sources yet: `quarry datasource create -f FILE` makes one."
+
+
+def _exists_hint(message: str) -> str | None:
+    name = _named_source(message, r"^a data source named '([^']*)' already exists")
+    if name is None:
+        return None
+    return f"To change it, run `quarry datasource update {name} -f FILE`."
 
 
 def _closest(exc: BaseException) -> int:
@@ -176,20 +217,83 @@ def _closest(exc: BaseException) -> int:
 
 def _backend_error(exc: BaseException) -> tuple[int, str, str | None] | None:
     from search import es_errors
-    from sync_engine.backends import unreachable
+    from sync_engine.backends import unreachable as backend_down
 
     hint = STACK_HINT
     failure = es_errors.classify(exc)
     if failure is not None and failure.kind == "unreachable":
-        return EXIT_UNAVAILABLE, f"Elasticsearch is unreachable: {failure.message}", hint
+        return EXIT_UNAVAILABLE, *unreachable("elasticsearch", str(exc))
     if failure is not None and failure.kind == "overloaded":
         return EXIT_UNAVAILABLE, f"Elasticsearch is unavailable ({failure.status})", hint
     if failure is not None:
         return EXIT_FAILURE, f"Elasticsearch rejected a request: {failure.reason}", None
-    backend = unreachable(exc)
+    backend = backend_down(exc)
+    if backend == "Redis":
+        return EXIT_UNAVAILABLE, *unreachable("redis", str(exc))
     if backend is not None:
         return EXIT_UNAVAILABLE, f"{backend} is unreachable: {exc}", hint
     return None
+
+
+_BACKEND_SETTING = {"elasticsearch": "QUARRY_ES_URL", "redis": "QUARRY_REDIS_URL"}
+_BACKEND_TITLE = {"elasticsearch": "Elasticsearch", "redis": "Redis"}
+
+
+def _backend_named(message: str) -> str | None:
+    lowered = message.lower()
+    if "elasticsearch" in lowered:
+        return "elasticsearch"
+    if "redis" in lowered or "task queue" in lowered or "queue the sync" in lowered:
+        return "redis"
+    return None
+
+
+def backend_address(backend: str) -> tuple[str, str]:
+    """(address without credentials, which setting chose it) for ``elasticsearch``/``redis``."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from search.settings import Settings
+
+    setting = _BACKEND_SETTING[backend]
+    try:
+        configured = Settings()
+        url = configured.es_url if backend == "elasticsearch" else configured.redis_url
+    except ValidationError:
+        url = os.environ.get(setting, "")
+    parts = urlsplit(url)
+    if parts.username or parts.password:  # never print credentials
+        host = parts.hostname or ""
+        url = urlunsplit(parts._replace(netloc=f"{host}:{parts.port}" if parts.port else host))
+    if os.environ.get(setting):
+        return url, f"set by {setting}"
+    return url, f"the default, since {setting} is not set"
+
+
+def _network_reason(text: str) -> str:
+    """The operating system's words from a driver's nested error text (no exception chain)."""
+    import re
+
+    found: list[str] = re.findall(r"\[Errno -?\d+\] ([^)\]'\"]+)", text)
+    if found:
+        return found[-1].strip().rstrip(".").lower()
+    for words in ("timed out", "timeout", "connection refused", "name or service not known"):
+        if words in text.lower():
+            return words
+    return "no connection"
+
+
+def unreachable(backend: str, detail: str) -> tuple[str, str]:
+    """(message, hint) naming the address that failed and the setting that chose it."""
+    url, source = backend_address(backend)
+    title = _BACKEND_TITLE[backend]
+    message = (
+        f"{title} at {url} is unreachable ({_network_reason(detail)}); that address is {source}"
+    )
+    hint = (
+        f"Point {_BACKEND_SETTING[backend]} at your {title}, or start the local stack with "
+        "`quarry up` (`quarry status` shows the local stack only)."
+    )
+    return message, hint
 
 
 def describe_validation(exc: ValidationError) -> str:

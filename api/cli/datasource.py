@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -94,7 +95,17 @@ def create(ctx: typer.Context, file: FileOpt, as_json: JsonOpt = False) -> None:
           default_acl: {allow_groups: [GROUP_EVERYONE]}
         schedule: "0 * * * *"
 
-    Example: quarry datasource create -f docs.yaml
+    An Alfresco spec (intranet.yaml); the secret is a reference, never the password:
+
+        name: intranet
+        type: alfresco
+        config:
+          site_url: https://alfresco.example.com
+          site_ids: [engineering, marketing]
+          secret_ref: file:/etc/quarry/alfresco.json
+          inclusion_patterns: ["^documentLibrary/"]
+
+    Example: quarry datasource create -f intranet.yaml
     """
     spec = load_spec_file(file)
     ds = services(ctx).datasources.create(spec)
@@ -113,21 +124,34 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
     Example: quarry datasource list --json | jq -r '.[].name'
     """
-    sources = services(ctx).datasources.list()
+    svc = services(ctx)
+    sources = svc.datasources.list()
     if as_json:
         emit_json([_shown(ds) for ds in sources])
         return
     if not sources:
         out.print("No data sources yet. Create one with [cyan]quarry datasource create -f FILE[/].")
         return
-    table = Table("name", "type", "enabled", "schedule", "updated", "description")
+    documents: dict[str, int] = svc.runtime.index.stats().get("by_data_source", {})
+    table = Table(
+        "name", "type", "enabled", "schedule", "last sync", "status", "documents", "description"
+    )
     for ds in sources:
+        last = svc.sync.list(ds.name, limit=1)
+        when, state = "never", "-"
+        if last:
+            job = last[0]
+            moment = job.finished_at or job.started_at or job.created_at
+            when = f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+            state = job.status.value
         table.add_row(
             ds.name,
             escape(ds.type),
             "yes" if ds.enabled else "no",
             ds.schedule or "-",
-            f"{ds.updated_at:%Y-%m-%d %H:%M}",
+            when,
+            state,
+            str(documents.get(ds.name, 0)),
             escape(ds.description),
         )
     out.print(table)
@@ -180,7 +204,12 @@ def delete(
     """
     svc = services(ctx)
     svc.datasources.get(name)  # exit 3 for an unknown name before asking anything
-    confirm_or_abort(f"Delete data source {name!r} and all of its documents?", yes)
+    count = svc.runtime.index.stats().get("by_data_source", {}).get(name, 0)
+    confirm_or_abort(
+        f"Delete data source {name!r} and its {count} indexed document(s)? "
+        "They leave search results at once.",
+        yes,
+    )
     removed = svc.datasources.delete(name)
     if as_json:
         emit_json({"id": name, "deleted_documents": removed})

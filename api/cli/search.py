@@ -33,8 +33,17 @@ def _token_principal(svc: Services, token: str) -> Principal:
     return svc.principals.from_token(token, resolver)
 
 
+FILTER_OPERATORS = (
+    "Quarry's: and_all, or_all, not, equals_to, contains_any, contains_all, greater_than, "
+    "greater_than_or_equals, less_than, less_than_or_equals with {key, value}; Kendra's: "
+    "AndAllFilters, OrAllFilters, NotFilter, EqualsTo, ContainsAny, ContainsAll, GreaterThan, "
+    "GreaterThanOrEquals, LessThan, LessThanOrEquals with {Key, Value: {StringValue | "
+    "StringListValue | LongValue | DateValue}}"
+)
+
+
 def _filter(value: str | None) -> AttributeFilter | None:
-    """An attribute filter given inline as JSON, or as @FILE."""
+    """An attribute filter given inline as JSON, or as @FILE: Quarry's form or Kendra's own."""
     if value is None:
         return None
     from search.filters import AttributeFilter
@@ -46,12 +55,28 @@ def _filter(value: str | None) -> AttributeFilter | None:
         except OSError as exc:
             fail(f"cannot read filter file {value[1:]}: {exc.strerror}", EXIT_USAGE)
     try:
-        return AttributeFilter.model_validate(json.loads(text))
-    except ValidationError as exc:
-        fail(f"--filter-json: {describe_validation(exc)}", EXIT_USAGE)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         fail(
             f"--filter-json is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+            EXIT_USAGE,
+        )
+    if isinstance(data, dict) and any(k[:1].isupper() for k in data):
+        # Kendra's AttributeFilter, converted by the Kendra face's own translation.
+        from api.kendra.attributes import to_filter
+        from api.kendra.errors import KendraError
+
+        try:
+            return to_filter(data, "--filter-json")
+        except KendraError as exc:
+            fail(f"{exc.message}. Operators: {FILTER_OPERATORS}", EXIT_USAGE)
+        except ValidationError as exc:
+            fail(f"--filter-json: {describe_validation(exc)}", EXIT_USAGE)
+    try:
+        return AttributeFilter.model_validate(data)
+    except ValidationError as exc:
+        fail(
+            f"--filter-json: {describe_validation(exc)}. Operators: {FILTER_OPERATORS}",
             EXIT_USAGE,
         )
 
@@ -121,7 +146,12 @@ def query(
     page_size: Annotated[int, typer.Option(min=1, help="Results per page.")] = 10,
     filter_json: Annotated[
         str | None,
-        typer.Option(help="An attribute filter as JSON (Kendra's AttributeFilter), or @FILE."),
+        typer.Option(
+            help=(
+                "An attribute filter as JSON, in Quarry's form or Kendra's AttributeFilter "
+                "(EqualsTo, AndAllFilters, ...), or @FILE."
+            )
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -134,6 +164,7 @@ def query(
         quarry query "vacation policy" --user alice
         quarry query "budget" --user bob --groups GROUP_finance --page-size 5
         quarry query "roadmap" --filter-json '{"equals_to": {"key": "_category", "value": "file"}}'
+        quarry query "roadmap" --filter-json '{"EqualsTo": {"Key": "_category", "Value": {"StringValue": "wiki"}}}'
     """
     from search.query import QueryRequest
 

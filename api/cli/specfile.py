@@ -10,14 +10,15 @@ deepest key that exists. The connector's own config model validates ``config`` h
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from api.cli.common import EXIT_USAGE, CliError
 from sync_engine.models import DataSourceSpec
@@ -98,13 +99,46 @@ def _parse(text: str, source: str, is_json: bool) -> tuple[Any, yaml.Node | None
     return data, marks
 
 
+def _submodel(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside ``Model``, ``Model | None``, ``list[Model]``, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _submodel(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _unknown_field(model: type[BaseModel] | None, loc: Sequence[int | str]) -> str:
+    """'unknown field', with the closest known name (or the known names) of its model."""
+    current = model
+    for part in loc[:-1]:
+        if isinstance(part, int) or current is None:
+            continue
+        field = current.model_fields.get(part)
+        current = _submodel(field.annotation) if field is not None else None
+    if current is None:
+        return "unknown field"
+    known = sorted(current.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    if close:
+        return f"unknown field; did you mean {close[0]!r}?"
+    return f"unknown field; the known ones are {', '.join(known)}"
+
+
 def _problems(
-    exc: ValidationError, marks: yaml.Node | None, prefix: tuple[str, ...] = ()
+    exc: ValidationError,
+    marks: yaml.Node | None,
+    prefix: tuple[str, ...] = (),
+    model: type[BaseModel] | None = None,
 ) -> list[Problem]:
     found = []
     for error in exc.errors(include_url=False, include_input=False):
         loc = (*prefix, *error["loc"])
         message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden" and error["loc"]:
+            message = _unknown_field(model, error["loc"])
         found.append(
             Problem(line_of(marks, loc), ".".join(str(p) for p in loc) or "(file)", message)
         )
@@ -131,7 +165,7 @@ def parse_spec(
     try:
         spec = DataSourceSpec.model_validate(data)
     except ValidationError as exc:
-        problems += _problems(exc, marks)
+        problems += _problems(exc, marks, model=DataSourceSpec)
     kind, config = data.get("type"), data.get("config", {})
     if isinstance(kind, str) and isinstance(config, dict):
         problems += _connector_problems(kind, config, marks)
@@ -153,7 +187,7 @@ def _connector_problems(
     try:
         model.model_validate(config)
     except ValidationError as exc:
-        return _problems(exc, marks, ("config",))
+        return _problems(exc, marks, ("config",), model)
     return []
 
 

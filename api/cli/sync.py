@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
-from rich.table import Table
+from rich.table import Column, Table
 from typer.core import TyperGroup
 
 from api.cli.common import (
@@ -97,6 +97,11 @@ def start(
     mode = SyncMode.FORCED_FULL if forced_full else SyncMode.FULL if full else SyncMode.INCREMENTAL
     svc = services(ctx)
     job = svc.sync.start(name, mode, trigger="cli")
+    if mode is SyncMode.INCREMENTAL and job.mode is not SyncMode.INCREMENTAL:
+        err.print(
+            f"Running a {job.mode.value} sync: {escape(name)} has no successful sync to "
+            "continue from, so every item is read once."
+        )
     if not wait:
         if as_json:
             emit_json(job)
@@ -128,6 +133,7 @@ def follow(svc: Services, job: SyncJob, *, timeout: float | None = None) -> Sync
     """Poll the job record until it ends (or ``timeout``), drawing a live bar on stderr."""
     expected = _expected_total(svc, job)
     deadline = None if timeout is None else time.monotonic() + timeout
+    meter = _Rate()
     with Progress(
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
@@ -137,13 +143,48 @@ def follow(svc: Services, job: SyncJob, *, timeout: float | None = None) -> Sync
         TextColumn("{task.fields[eta]}"),
         console=err,
     ) as progress:
-        task = progress.add_task(job.data_source_id, total=expected, counts="", rate="", eta="")
+        task = progress.add_task(job.data_source_id, total=None, counts="", rate="", eta="")
         while True:
-            _draw(progress, task, job, expected)
+            meter.add(job.stats.scanned)
+            waiting = _queue_length(svc) if job.status is JobStatus.QUEUED else None
+            _draw(progress, task, job, expected, meter.per_s(), waiting)
             if not job.status.active or (deadline is not None and time.monotonic() >= deadline):
                 return job
             time.sleep(POLL_S)
             job = svc.sync.get(job.id)
+
+
+class _Rate:
+    """Items per second over the last ~20 s of polls: a current rate, not a lifetime average."""
+
+    WINDOW_S = 20.0
+
+    def __init__(self) -> None:
+        self._samples: list[tuple[float, int]] = []
+
+    def add(self, scanned: int) -> None:
+        now = time.monotonic()
+        self._samples.append((now, scanned))
+        while len(self._samples) > 2 and now - self._samples[1][0] >= self.WINDOW_S:
+            self._samples.pop(0)
+
+    def per_s(self) -> float | None:
+        if len(self._samples) < 2:
+            return None
+        (t0, n0), (t1, n1) = self._samples[0], self._samples[-1]
+        if n1 <= n0 or t1 <= t0:
+            return None  # nothing new yet: no rate rather than a decaying one
+        return (n1 - n0) / (t1 - t0)
+
+
+def _queue_length(svc: Services) -> int | None:
+    """Sync tasks waiting in the broker's queue (this one included); None if unknown."""
+    from sync_engine.backends import queue_length
+
+    try:
+        return queue_length(svc.settings.redis_url, svc.celery.conf.task_default_queue)
+    except Exception:  # a progress detail must never break following the job
+        return None
 
 
 def _expected_total(svc: Services, job: SyncJob) -> int | None:
@@ -160,29 +201,43 @@ def _expected_total(svc: Services, job: SyncJob) -> int | None:
     return None
 
 
-def _draw(progress: Progress, task: TaskID, job: SyncJob, expected: int | None) -> None:
+def _draw(
+    progress: Progress,
+    task: TaskID,
+    job: SyncJob,
+    expected: int | None,
+    rate: float | None,
+    waiting: int | None,
+) -> None:
     s = job.stats
-    counts = (
-        f"scanned {s.scanned}  [green]+{s.added}[/] [yellow]~{s.modified}[/] "
-        f"[red]-{s.deleted}[/] [bold red]✗{s.failed}[/]"
-    )
-    rate = job.items_per_s
-    eta = ""
     total = expected if expected is not None and expected >= s.scanned else None
-    if total is not None and rate:
-        eta = f"ETA ~{_duration((total - s.scanned) / rate)}"
-    status = _shown_status(job)
-    if job.status is JobStatus.QUEUED and _age(job.created_at) > QUEUED_HINT_S:
-        status = "queued (is a worker running? see quarry status)"
+    scanned = f"scanned {s.scanned}" + (f" of ~{total}" if total is not None else "")
+    counts = (
+        f"{scanned} · [green]added {s.added}[/] · [yellow]modified {s.modified}[/] · "
+        f"[red]deleted {s.deleted}[/] · [bold red]failed {s.failed}[/]"
+    )
     done = not job.status.active
+    eta = ""
+    if not done and total is not None and rate and total > s.scanned:
+        eta = f"about {_duration((total - s.scanned) / rate)} left"
+    status = _shown_status(job)
+    if job.status is JobStatus.QUEUED:
+        status = f"queued {_duration(_age(job.created_at))}"
+        if waiting:
+            status += f", {waiting} task(s) in the queue"
+        if _age(job.created_at) > QUEUED_HINT_S:
+            status += " (is a worker running? see quarry status)"
+    elif job.status is JobStatus.RUNNING and s.scanned == 0:
+        status = "running: reading the first batch"
     progress.update(
         task,
         description=f"{job.data_source_id} {job.mode.value}: {status}",
         completed=s.scanned,
+        # No total, no filled bar: rich shows a pulse until the size of the pass is known.
         total=s.scanned if done else total,
         counts=counts,
-        rate=f"{rate:.1f}/s" if rate else "",
-        eta="" if done else eta,
+        rate=f"{rate:.1f} items/s" if rate and not done else "",
+        eta=eta,
     )
 
 
@@ -225,7 +280,12 @@ def print_job(job: SyncJob) -> None:
     out.print(
         f"Sync [bold]{job.id}[/] of {escape(job.data_source_id)} "
         f"({job.mode.value}, {escape(job.trigger)}): "
-        f"[{style}]{_shown_status(job)}[/] after {_duration(job.duration_s)}"
+        f"[{style}]{_shown_status(job)}[/] "
+        + (
+            f"after {_duration(job.duration_s)}"
+            if job.started_at is not None
+            else f"for {_duration(_age(job.created_at))}, not started yet"
+        )
     )
     grid = Table.grid(padding=(0, 2))
     for _ in _COUNTERS:
@@ -292,11 +352,11 @@ def history(
         "started UTC",
         "took",
         "scanned",
-        "+",
-        "~",
-        "-",
-        "✗",
-        "error",
+        "added",
+        "modified",
+        "deleted",
+        "failed",
+        Column("error", overflow="fold", ratio=1),
     )
     for job in jobs:
         s = job.stats
@@ -314,7 +374,7 @@ def history(
             str(s.modified),
             str(s.deleted),
             str(s.failed),
-            escape((job.error or "")[:80]),
+            escape(job.error or ""),  # whole: the table wraps it between words
         )
     out.print(table)
 

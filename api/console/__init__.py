@@ -34,3 +34,13 @@ def index() -> FileResponse:
 
 def static_files() -> StaticFiles:
     return StaticFiles(directory=STATIC)
+
+
+@router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    """Browsers ask for ``/favicon.ico`` on their own; answer with the console's icon."""
+    return FileResponse(
+        STATIC / "favicon.svg",
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "max-age=86400"},
+    )

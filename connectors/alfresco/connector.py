@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -54,6 +55,7 @@ class AlfrescoConnector:
                     if exc.status not in (403, 404):
                         raise
                     missing.append(site)
+            visible = _visible_sites(client) if missing else []
         except ConnectorError as exc:
             return CheckResult(ok=False, message=exc.message, details={"code": exc.code})
         except ApiError as exc:
@@ -70,13 +72,25 @@ class AlfrescoConnector:
         finally:
             client.close()
         if missing:
+            close = {
+                site: match[0]
+                for site in missing
+                if (match := difflib.get_close_matches(site, visible, n=1, cutoff=0.6))
+            }
+            seen = (
+                f"; {me} can see: {', '.join(visible[:50])}"
+                if visible
+                else f"; {me} can see no site"
+            )
+            guesses = "".join(f"; did you mean {v!r} for {k!r}?" for k, v in close.items())
             return CheckResult(
                 ok=False,
                 message=(
                     f"connected as {me}, but these sites do not exist or {me} cannot see them: "
                     f"{', '.join(missing)} (add the account to private sites, or fix the ids)"
+                    f"{guesses}{seen}"
                 ),
-                details={"code": SITE_NOT_FOUND, "sites": missing},
+                details={"code": SITE_NOT_FOUND, "sites": missing, "visible_sites": visible},
             )
         return CheckResult(
             ok=True,
@@ -96,3 +110,13 @@ class AlfrescoConnector:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             client.close()
+
+
+def _visible_sites(client: AlfrescoClient) -> list[str]:
+    """Ids of the sites the crawl account can see (first 1,000): what a typo is compared to."""
+    try:
+        listing = client.get_json("/sites", {"maxItems": 1000, "fields": "id"})
+    except (ApiError, ConnectorError):
+        return []
+    entries = listing.get("list", {}).get("entries", [])
+    return sorted(str(e["entry"]["id"]) for e in entries if e.get("entry", {}).get("id"))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
-from devtools.alfresco_sim import routes
+from devtools.alfresco_sim import routes, share_pages
 from devtools.alfresco_sim.admin import AdminApi
 from devtools.alfresco_sim.auth import TicketStore, authenticate
 from devtools.alfresco_sim.faults import FaultRule, Faults, RequestRecord
@@ -99,6 +99,12 @@ class AlfrescoRequestHandler(BaseHTTPRequestHandler):
         if split.path.startswith("/_sim/"):
             status, payload = self.sim.admin.handle(self.command, split.path, query, body)
             self._send(JsonResponse(status, payload))
+            return
+        if self.command == "GET" and split.path.startswith(share_pages.PREFIX):
+            request = ApiRequest(
+                self.command, split.path, query, {k.lower(): v for k, v in self.headers.items()}
+            )
+            self._send(share_pages.share_page(self.sim.repository, self.sim.tickets, request))
             return
         found = routes.match(self.command, split.path)
         endpoint = found.route.endpoint if found.route else f"{self.command} (unmatched)"

@@ -1,8 +1,8 @@
 """The search console in headless Chromium against a real uvicorn server, index and ACLs.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``apt-get install -y chromium
-chromium-driver``); without them the tests skip and say so. Leaves a screenshot at
-``docs/console.png``.
+chromium-driver``); without them the tests skip and say so. Leaves the README's screenshots
+under ``docs/`` (``console-*.png``).
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ from elasticsearch import Elasticsearch
 from api.app import create_app
 from api.settings import ApiSettings
 from search.runtime import Runtime
-from tests.integration.test_api_support import ADMIN_KEY
+from tests.integration.test_api_support import ADMIN_KEY, mint
 from tests.stack import ROOT, wait_until
 
 pytest_plugins = ["tests.integration.test_api_support"]  # the API fixtures
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-SCREENSHOT = ROOT / "docs" / "console.png"
+DOCS = ROOT / "docs"
 BROAD = "vacation salary kubernetes database travel roadmap orphaned onboarding"
 """A word of every corpus document: the results are exactly what the searcher may read."""
 
@@ -118,6 +118,30 @@ def _titles(driver: WebDriver) -> list[str]:
     raise AssertionError("the result list kept changing")
 
 
+def _screenshot(driver: WebDriver, name: str) -> None:
+    """Save ``docs/console-<name>.png``, one of the README's pictures of the console."""
+    path = DOCS / f"console-{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    assert driver.save_screenshot(str(path))
+    assert path.stat().st_size > 5_000
+
+
+def _text(driver: WebDriver, element_id: str) -> str:
+    return driver.find_element(By.ID, element_id).text
+
+
+def _open_panel(driver: WebDriver, panel_id: str) -> None:
+    """Open a <details> panel whatever its state (a click would close an open one)."""
+    panel = driver.find_element(By.ID, panel_id)
+    if panel.get_attribute("open") is None:
+        panel.find_element(By.TAG_NAME, "summary").click()
+    _wait(driver, 10).until(lambda d: panel.get_attribute("open") is not None)
+
+
+def _open_admin_panel(driver: WebDriver) -> None:
+    _open_panel(driver, "admin-panel")
+
+
 def _search_settled(driver: WebDriver) -> None:
     _wait(driver).until(
         lambda d: d.find_element(By.ID, "results").get_attribute("aria-busy") is None
@@ -129,6 +153,10 @@ def test_query_shows_highlighted_results_facets_and_test_as_user(
 ) -> None:
     browser.get(base_url + "/")
     assert browser.title == "Quarry search console"
+    # The start page shows no empty facet heading, no pager and no summary.
+    assert not browser.find_element(By.ID, "facet-panel").is_displayed()
+    assert not browser.find_element(By.ID, "pager").is_displayed()
+    _screenshot(browser, "start")
     box = browser.find_element(By.ID, "q")
     box.send_keys("vacation days", Keys.ENTER)
 
@@ -166,9 +194,7 @@ def test_query_shows_highlighted_results_facets_and_test_as_user(
     _search_settled(browser)
     assert browser.find_element(By.ID, "summary").text == "5 results"
     assert "Postmortem: database outage in March" in _titles(browser)
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    assert browser.save_screenshot(str(SCREENSHOT))
-    assert SCREENSHOT.stat().st_size > 10_000
+    _screenshot(browser, "test-as-user")
 
     # A facet value re-queries with an attribute filter.
     wiki = browser.find_element(
@@ -178,7 +204,7 @@ def test_query_shows_highlighted_results_facets_and_test_as_user(
     wiki.click()
     _wait(browser).until(lambda d: d.find_element(By.ID, "summary").text == "1 result")
     assert _titles(browser) == ["Deploying services on Kubernetes"]
-    assert "_category = wiki" in browser.find_element(By.ID, "filters").text
+    assert "Content type: Wiki page" in browser.find_element(By.ID, "filters").text
     browser.find_element(By.CSS_SELECTOR, "#filters .chip button").click()
     _wait(browser).until(lambda d: len(_titles(d)) > 1)
     assert browser.find_element(By.ID, "filters").text == ""
@@ -200,12 +226,13 @@ def test_paging_moves_through_the_results(browser: WebDriver, base_url: str) -> 
     _search_settled(browser)
     first_page = _titles(browser)
     assert len(first_page) == 5
-    assert browser.find_element(By.ID, "summary").text == "7 results"
+    assert browser.find_element(By.ID, "summary").text == "Showing 1\u20135 of 7"
     browser.find_element(By.ID, "next").click()
     _wait(browser).until(lambda d: d.find_element(By.ID, "page-info").text == "Page 2 of 2")
     _search_settled(browser)
     second_page = _titles(browser)
     assert len(second_page) == 2
+    assert browser.find_element(By.ID, "summary").text == "Showing 6\u20137 of 7"
     assert not set(first_page) & set(second_page)
     assert browser.find_element(By.ID, "next").get_attribute("disabled") is not None
     browser.find_element(By.ID, "prev").click()
@@ -242,6 +269,8 @@ def test_relevance_buttons_store_feedback(
 
     found = wait_until(stored, timeout=30, message="the console's feedback to be stored")
     assert [f["relevant"] for f in found] == [True]
+    ack = first.find_element(By.CSS_SELECTOR, ".vote-ack")
+    _wait(browser).until(lambda d: ack.text == "Thanks: marked relevant")
 
 
 def test_an_invalid_admin_key_is_reported(browser: WebDriver, base_url: str) -> None:
@@ -254,6 +283,7 @@ def test_an_invalid_admin_key_is_reported(browser: WebDriver, base_url: str) -> 
     error = browser.find_element(By.ID, "error")
     _wait(browser).until(lambda d: error.is_displayed())
     assert "401" in error.text and "admin key is not valid" in error.text
+    _screenshot(browser, "error")
 
 
 def test_console_is_served_with_a_strict_policy(base_url: str) -> None:
@@ -283,3 +313,178 @@ def test_typing_offers_readable_suggestions(browser: WebDriver, base_url: str) -
     browser.find_element(By.ID, "q").send_keys(Keys.BACKSPACE * 4, "vaca")
     _wait(browser).until(lambda d: "Vacation and paid time off policy" in options(d))
     assert "Executive salary bands 2025" not in options(browser)
+
+
+def _search_as(driver: WebDriver, user: str, key: str = ADMIN_KEY, groups: str = "") -> None:
+    _open_admin_panel(driver)
+    driver.find_element(By.ID, "admin-key").send_keys(key)
+    driver.find_element(By.ID, "test-user").send_keys(user)
+    if groups:
+        driver.find_element(By.ID, "test-groups").send_keys(groups)
+    driver.find_element(By.ID, "test-apply").click()
+
+
+def test_search_as_user_searches_the_text_in_the_box(browser: WebDriver, base_url: str) -> None:
+    browser.get(base_url + "/")
+    box = browser.find_element(By.ID, "q")
+    box.send_keys("vacation days", Keys.ENTER)
+    _wait(browser).until(lambda d: _text(d, "summary") == "3 results")
+    # The admin types a new query and, without pressing Enter, tests it as erin.
+    box.clear()
+    box.send_keys("kubernetes")
+    _search_as(browser, "erin")
+    _wait(browser).until(lambda d: _text(d, "identity") == "testing as erin")
+    _wait(browser).until(lambda d: "Deploying services on Kubernetes" in _titles(d))
+    _search_settled(browser)
+    assert "Vacation and paid time off policy" not in _titles(browser)
+    assert "q=kubernetes" in browser.current_url
+
+
+def test_search_as_user_without_the_admin_key_asks_for_it(
+    browser: WebDriver, base_url: str
+) -> None:
+    browser.get(base_url + "/")
+    browser.find_element(By.ID, "q").send_keys("vacation days", Keys.ENTER)
+    _wait(browser).until(lambda d: _text(d, "summary") == "3 results")
+    _open_admin_panel(browser)
+    browser.find_element(By.ID, "test-user").send_keys("erin")
+    browser.find_element(By.ID, "test-apply").click()
+    error = browser.find_element(By.ID, "error")
+    _wait(browser).until(lambda d: error.is_displayed())
+    assert "Enter the admin key" in error.text
+    # Nothing suggests that erin's view is on screen: no anonymous results, no badge.
+    assert _titles(browser) == []
+    assert _text(browser, "identity") == "anonymous"
+    assert _text(browser, "summary") == ""
+
+
+def test_an_error_clears_the_previous_results(browser: WebDriver, base_url: str) -> None:
+    browser.get(base_url + "/")
+    _open_panel(browser, "options-panel")
+    Select(browser.find_element(By.ID, "page-size")).select_by_visible_text("5")
+    browser.find_element(By.ID, "q").send_keys(BROAD, Keys.ENTER)
+    _search_as(browser, "zoe", groups="GROUP_engineering, GROUP_executives, GROUP_product")
+    _wait(browser).until(lambda d: _text(d, "page-info") == "Page 1 of 2")
+    _search_settled(browser)
+    assert browser.find_element(By.ID, "facet-panel").is_displayed()
+    assert _text(browser, "identity") == "testing as zoe"
+
+    # A wrong admin key: results, facets, pager, groups and the badge all go.
+    key = browser.find_element(By.ID, "admin-key")
+    key.clear()
+    key.send_keys("wrong-key")
+    browser.find_element(By.ID, "test-apply").click()
+    error = browser.find_element(By.ID, "error")
+    _wait(browser).until(lambda d: error.is_displayed())
+    assert "admin key is not valid" in error.text
+    assert _titles(browser) == []
+    assert _text(browser, "summary") == ""
+    assert not browser.find_element(By.ID, "facet-panel").is_displayed()
+    assert not browser.find_element(By.ID, "pager").is_displayed()
+    assert not browser.find_element(By.ID, "test-groups-out").is_displayed()
+    assert "testing as" not in _text(browser, "identity")
+
+    # A bad user token after a good search: the same.
+    browser.get(base_url + "/")
+    browser.find_element(By.ID, "q").send_keys("vacation days", Keys.ENTER)
+    _wait(browser).until(lambda d: _text(d, "summary") == "3 results")
+    _open_panel(browser, "options-panel")
+    browser.find_element(By.ID, "user-token").send_keys("not-a-token")
+    browser.find_element(By.ID, "search").click()
+    _wait(browser).until(lambda d: d.find_element(By.ID, "error").is_displayed())
+    assert "401" in _text(browser, "error")
+    assert _titles(browser) == []
+    assert _text(browser, "summary") == ""
+    assert not browser.find_element(By.ID, "facet-panel").is_displayed()
+
+
+def test_results_read_as_words_not_raw_fields(browser: WebDriver, base_url: str) -> None:
+    browser.get(base_url + "/")
+    browser.find_element(By.ID, "q").send_keys("vacation days", Keys.ENTER)
+    _wait(browser).until(lambda d: _text(d, "summary") == "3 results")
+    _search_settled(browser)
+    facets = _text(browser, "facets")
+    assert "Content type" in facets and "File type" in facets and "Author" in facets
+    assert "Document" in facets and "Plain text" in facets
+    for raw in ("_category", "_file_type", "_authors", "documentLibrary", "PLAIN_TEXT"):
+        assert raw not in facets
+    first = browser.find_element(By.CSS_SELECTOR, "#results .result:first-child")
+    assert "score" not in first.text.lower()
+    facts = first.find_element(By.CSS_SELECTOR, ".facts").text
+    assert "Document · Plain text" in facts
+    assert "Modified" in facts and "2025" in facts
+    assert "by hr-team" in facts
+    _screenshot(browser, "results")
+
+
+def test_sort_date_filter_and_back_button(browser: WebDriver, base_url: str) -> None:
+    browser.get(base_url + "/")
+    browser.find_element(By.ID, "q").send_keys(BROAD, Keys.ENTER)
+    _wait(browser).until(lambda d: _text(d, "summary") == "3 results")
+    _search_settled(browser)
+    Select(browser.find_element(By.ID, "sort")).select_by_value("oldest")
+    _wait(browser).until(lambda d: "sort=oldest" in d.current_url)
+    _search_settled(browser)
+    assert _titles(browser) == [
+        "New hire onboarding checklist",
+        "Travel expense reimbursement",
+        "Vacation and paid time off policy",
+    ]
+    Select(browser.find_element(By.ID, "sort")).select_by_value("newest")
+    _wait(browser).until(lambda d: "sort=newest" in d.current_url)
+    _search_settled(browser)
+    assert _titles(browser)[0] == "Vacation and paid time off policy"
+    # The corpus was last modified in 2025: nothing is from the past week.
+    Select(browser.find_element(By.ID, "since")).select_by_value("7")
+    _wait(browser).until(lambda d: _text(d, "summary") == "No results")
+    # Back restores the previous page state, and a bookmark reopens it.
+    browser.back()
+    _wait(browser).until(lambda d: _text(d, "summary") == "3 results")
+    assert browser.find_element(By.ID, "since").get_attribute("value") == ""
+    assert browser.find_element(By.ID, "sort").get_attribute("value") == "newest"
+    bookmark = browser.current_url
+    browser.get(base_url + "/")
+    browser.get(bookmark)
+    _wait(browser).until(lambda d: _text(d, "summary") == "3 results")
+    _search_settled(browser)
+    assert _titles(browser)[0] == "Vacation and paid time off policy"
+    assert browser.find_element(By.ID, "q").get_attribute("value") == BROAD
+
+
+def test_a_phone_sized_window_has_no_sideways_scrolling(browser: WebDriver, base_url: str) -> None:
+    browser.set_window_size(390, 844)
+    try:
+        browser.get(base_url + "/?q=vacation+days")
+        _wait(browser).until(lambda d: _text(d, "summary") == "3 results")
+        _search_settled(browser)
+        _search_as(browser, "erin", groups="GROUP_a_rather_long_group_name_that_used_to_overflow")
+        _wait(browser).until(lambda d: d.find_element(By.ID, "test-groups-out").is_displayed())
+        _search_settled(browser)
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        viewport = browser.execute_script("return window.innerWidth")
+        assert width <= viewport
+        browser.execute_script("window.scrollTo(0, 0)")
+        _screenshot(browser, "mobile")
+    finally:
+        browser.set_window_size(1280, 900)
+
+
+def test_the_console_has_a_favicon(base_url: str) -> None:
+    import httpx
+
+    for path in ("/favicon.ico", "/console/favicon.svg"):
+        response = httpx.get(base_url + path)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_a_signed_user_token_searches_as_that_user(browser: WebDriver, base_url: str) -> None:
+    """What `quarry token --user erin` prints, pasted into the console's token field."""
+    browser.get(base_url + "/")
+    _open_panel(browser, "options-panel")
+    browser.find_element(By.ID, "user-token").send_keys(mint("erin"))
+    browser.find_element(By.ID, "q").send_keys("vacation days kubernetes outage", Keys.ENTER)
+    _wait(browser).until(lambda d: "Deploying services on Kubernetes" in _titles(d))
+    _search_settled(browser)
+    assert _text(browser, "summary") == "5 results"
+    assert _text(browser, "identity") == "signed-in token"

@@ -161,6 +161,11 @@ def test_missing_site_and_unreachable_host(monkeypatch) -> None:
         )
         _, error = _crawl_until_error(target)
         assert error.code == "site_not_found"
+        # A typo gets the closest site, and the message lists the sites the account can see.
+        typo = connector(sim.base_url, monkeypatch, site_ids=["marketting"]).check()
+        assert "did you mean 'marketing' for 'marketting'?" in typo.message
+        assert "admin can see: engineering, marketing" in typo.message
+        assert typo.details["visible_sites"] == ["engineering", "marketing"]
         assert connector(sim.base_url, monkeypatch).check().ok
     gone = connector(sim.base_url, monkeypatch, max_retries=1)  # the server has stopped
     result = gone.check()

@@ -140,8 +140,12 @@ def test_admin_flow_from_create_to_delete(
     renamed = cli("datasource", "update", "other-name", "-f", str(spec))
     assert renamed.returncode == 2 and "cannot be renamed" in renamed.stderr
 
-    job = cli.json("sync", name, "--wait", "--timeout", "240")
+    first = cli("sync", name, "--wait", "--timeout", "240", "--json")
+    assert first.returncode == 0, first.stderr
+    job = json.loads(first.stdout)
     assert job["status"] == "succeeded", job
+    # Incremental was asked (the default); the first sync runs full, and says why.
+    assert job["mode"] == "full" and "no successful sync to continue from" in first.stderr
     assert (job["stats"]["added"], job["stats"]["failed"]) == (3, 0)
     assert cli.json("sync", "status", name)["id"] == job["id"]
     assert [j["id"] for j in cli.json("sync", "history", name)] == [job["id"]]
@@ -193,6 +197,7 @@ def test_admin_flow_from_create_to_delete(
 
     refused = cli("datasource", "delete", name)  # no terminal to confirm on, no --yes
     assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert "its 3 indexed document(s)" in refused.stderr  # says what goes before it goes
     assert cli("datasource", "show", name).returncode == 0
     deleted = cli.json("datasource", "delete", name, "--yes")
     assert deleted == {"id": name, "deleted_documents": 3}
@@ -224,6 +229,7 @@ def test_sync_queues_then_follows_with_progress(
     assert done.returncode == 0, done.stderr
     assert "incremental" in done.stdout and "succeeded" in done.stdout
     assert "scanned" in done.stderr  # the progress bar, drawn on stderr
+    assert "added 1" in done.stderr  # labelled counters, not bare + ~ - ✗
     latest = cli.json("sync", "status", name)
     assert (latest["mode"], latest["stats"]["added"], latest["stats"]["unchanged"]) == (
         "incremental",
@@ -232,6 +238,11 @@ def test_sync_queues_then_follows_with_progress(
     )
     history = cli("sync", "history", name)
     assert history.returncode == 0 and history.stdout.count("succeeded") == 2
+    assert "added" in history.stdout and "failed" in history.stdout  # labelled counters
+    # The list says when each source last synced, how that went and how much it holds.
+    indexed = cli.json("index", "stats")["by_data_source"][name]
+    row = next(line for line in cli("datasource", "list").stdout.splitlines() if name in line)
+    assert "succeeded" in row and " UTC" in row and f" {indexed} " in f" {row} "
     stop = cli("sync", "stop", name)
     assert stop.returncode == 3 and "no sync" in stop.stderr
     assert cli("datasource", "delete", name, "--yes").returncode == 0
@@ -258,7 +269,8 @@ def test_validation_errors_name_the_field_and_its_line(cli: Cli, tmp_path: Path)
         f"{spec}:3: config.root: Field required",
         f"{spec}:4: config.exclusion_patterns: invalid regular expression '*.tmp': "
         "no argument for repetition operator: * (RE2 syntax: Python's re without "
-        "backreferences or lookaround; see docs/patterns.md)",
+        "backreferences or lookaround; see docs/patterns.md); patterns are regular expressions "
+        "searched in the path, not globs: write '\\.tmp$' for '*.tmp'",
         f"{spec}:9: config.default_acl.allow_users.1: Input should be a valid string",
         f"{spec}:10: schedule: 'every day' is not a valid cron expression (e.g. '*/15 * * * *')",
     ]
@@ -271,7 +283,7 @@ def test_validation_errors_name_the_field_and_its_line(cli: Cli, tmp_path: Path)
     )
     done = cli("datasource", "create", "-f", str(as_json))
     assert done.returncode == 2
-    assert f"{as_json}:6: config.colour: Extra inputs are not permitted" in done.stderr
+    assert f"{as_json}:6: config.colour: unknown field; the known ones are " in done.stderr
 
     unknown = tmp_path / "unknown.yaml"
     unknown.write_text("name: x\n\ntype: sharepoint\n")
@@ -307,6 +319,9 @@ def test_exit_codes(cli: Cli, rt: Runtime) -> None:
         assert down.returncode == 5, down.stderr
         assert "Elasticsearch" in down.stderr and "quarry status" in down.stderr
         assert "Traceback" not in down.stderr
+        # Which address failed, and which setting chose it; no driver exception chain.
+        assert "http://127.0.0.1:9 " in down.stderr and "set by QUARRY_ES_URL" in down.stderr
+        assert "NewConnectionError" not in down.stderr
     assert cli("--help").returncode == 0 and "Exit codes" in cli("--help").stdout
 
 
@@ -328,6 +343,7 @@ def test_json_output_of_read_commands_parses(cli: Cli, rt: Runtime) -> None:
     assert status.returncode in (0, 5)
     components = {c["component"]: c["running"] for c in json.loads(status.stdout)}
     assert components["elasticsearch"] is True and "worker" in components
+    assert components["quarry → elasticsearch"] is True  # the address this CLI uses answers
 
 
 def test_index_commands(settings: Settings, es: Elasticsearch) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -28,6 +30,11 @@ if TYPE_CHECKING:
 NAME = "demo-alfresco"
 ROOT = Path(__file__).resolve().parents[3]
 SECRET_FILE = ROOT / "var" / "demo" / "alfresco-secret.json"
+JWT_SECRET_FILE = Path(
+    os.environ.get("QUARRY_DEMO_JWT_SECRET_FILE") or ROOT / "var" / "demo" / "jwt-secret"
+)
+"""The demo's HS256 signing secret, written by ``make up`` (deploy/stack.sh) for the API."""
+MAX_TOKEN_TTL_S = 24 * 3600
 SITES_PATH = "/alfresco/api/-default-/public/alfresco/versions/1/sites"
 CRAWL_ACCOUNT = ("admin", "admin")
 """The simulator's administrator (devtools/alfresco_sim/sample_population.py)."""
@@ -146,7 +153,16 @@ def demo(
     query: Annotated[
         str, typer.Option(help="What the two demo users search for.")
     ] = "launch plan threat model",
-    users: Annotated[str, typer.Option(help="Two comma-separated simulator users.")] = "alice,dave",
+    users: Annotated[
+        str,
+        typer.Option(
+            help=(
+                "Two comma-separated simulator users. The demo's: alice (engineering lead), "
+                "bob (backend), carol (frontend), dave and erin (marketing), frank "
+                "(contractors), grace (finance); heidi is disabled. alice's password is alice-pw, and so on."
+            )
+        ),
+    ] = "alice,dave",
     sim_port: Annotated[
         int, typer.Option(envvar="QUARRY_SIM_PORT", help="The simulator's port.")
     ] = 8899,
@@ -206,6 +222,7 @@ def _next_steps(who: list[str], query: str, hidden: tuple[str, str] | None, api_
         (f"http://127.0.0.1:{api_port}/", "the search console"),
         (f'quarry query "{query}" --user {who[1]}', "search as a user"),
         (f"quarry identity show {who[0]}", "a user's groups and how they nest"),
+        (f"quarry token --user {who[0]}", "a signed user token for the API and the console"),
     ]
     if hidden is not None:
         steps.append((f'quarry explain "{hidden[0]}" --user {hidden[1]}', "why they cannot see it"))
@@ -215,3 +232,102 @@ def _next_steps(who: list[str], query: str, hidden: tuple[str, str] | None, api_
     ]
     for command, what in steps:
         out.print(Text("  ") + Text(command, style="cyan") + Text(f"   # {what}", style="dim"))
+
+
+_TTL = re.compile(r"^\s*(\d+)\s*([smh]?)\s*$")
+
+
+def parse_ttl(text: str) -> int:
+    """``90s``, ``15m``, ``2h`` or plain seconds, at most a day: test tokens are short-lived."""
+    match = _TTL.match(text)
+    if not match:
+        fail(f"--ttl {text!r} is not a duration: use e.g. 90s, 15m or 2h", 2)
+    seconds = int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+    if not 1 <= seconds <= MAX_TOKEN_TTL_S:
+        fail(f"--ttl must lie between 1s and 24h, got {text!r}", 2)
+    return seconds
+
+
+def _signing_secret_ref() -> tuple[str, str]:
+    """The HS256 secret the API verifies with, and where that choice came from."""
+    from api.settings import ApiSettings
+
+    settings = ApiSettings()
+    if settings.jwt_shared_secret_ref:
+        algorithms = settings.jwt_algorithms or ["HS256"]
+        if "HS256" not in algorithms:
+            fail(
+                f"QUARRY_JWT_ALGORITHMS allows {', '.join(algorithms)}, not HS256",
+                2,
+                hint="quarry token signs with HS256; add it to QUARRY_JWT_ALGORITHMS.",
+            )
+        return settings.jwt_shared_secret_ref, "QUARRY_JWT_SHARED_SECRET_REF"
+    if settings.jwt_public_key_ref or settings.jwt_jwks_file:
+        setting = (
+            "QUARRY_JWT_PUBLIC_KEY_REF" if settings.jwt_public_key_ref else "QUARRY_JWT_JWKS_FILE"
+        )
+        fail(
+            f"this deployment verifies user tokens with a public key ({setting}), so only "
+            "the identity provider holding the private key can issue them",
+            2,
+            hint="quarry token signs only where QUARRY_JWT_SHARED_SECRET_REF is set.",
+        )
+    if JWT_SECRET_FILE.is_file():
+        return f"file:{JWT_SECRET_FILE}", f"the demo secret {JWT_SECRET_FILE} (make up)"
+    fail(
+        "no shared signing secret is configured: QUARRY_JWT_SHARED_SECRET_REF is not set",
+        2,
+        hint=(
+            "Set QUARRY_JWT_SHARED_SECRET_REF=file:/path/to/secret (or env:NAME) to the secret "
+            "the API verifies with; `make up` writes a demo one to var/demo/jwt-secret."
+        ),
+    )
+
+
+def token(
+    user: Annotated[str, typer.Option("--user", help="The user id the token names (its sub).")],
+    groups: Annotated[
+        str,
+        typer.Option(
+            "--groups",
+            metavar="GROUP,...",
+            help="Comma-separated groups the token carries (the identity store adds nested ones).",
+        ),
+    ] = "",
+    ttl: Annotated[
+        str, typer.Option("--ttl", metavar="DURATION", help="Lifetime: 90s, 15m, 2h (at most 24h).")
+    ] = "15m",
+) -> None:
+    """Mint a short-lived HS256 user token, signed with the API's shared secret.
+
+    For trying Quarry out and testing: the token is accepted wherever the API verifies with
+    QUARRY_JWT_SHARED_SECRET_REF (after `make up`, the demo secret in var/demo/jwt-secret).
+    Where tokens are verified with a public key, your identity provider issues them instead.
+    Prints the token alone on stdout.
+
+    Example: curl -s localhost:8000/v1/query -H 'content-type: application/json' -d '{"query_text": "launch plan", "user_context": {"token": "'"$(quarry token --user alice)"'"}}'
+    """
+    import jwt
+
+    from acl.secrets import read_secret
+    from api.settings import ApiSettings
+
+    user = user.strip()
+    if not user:
+        fail("--user must name a user id, e.g. --user alice", 2)
+    lifetime = parse_ttl(ttl)
+    ref, source = _signing_secret_ref()
+    secret = read_secret(ref)
+    if len(secret.encode("utf-8")) < 32:
+        fail(f"the signing secret from {source} is shorter than HS256's 32 bytes", 2)
+    settings = ApiSettings()
+    now = int(time.time())
+    claims: dict[str, object] = {settings.jwt_user_claim: user, "iat": now, "exp": now + lifetime}
+    wanted = [g.strip() for g in groups.split(",") if g.strip()]
+    if wanted:
+        claims[settings.jwt_groups_claim] = wanted
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    typer.echo(jwt.encode(claims, secret, algorithm="HS256"))

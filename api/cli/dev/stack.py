@@ -10,7 +10,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from api.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_UNAVAILABLE, JSON_HELP, emit_json, fail, out
+from api.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    JSON_HELP,
+    backend_address,
+    emit_json,
+    fail,
+    out,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 STACK = ROOT / "deploy" / "stack.sh"
@@ -65,8 +74,29 @@ def parse_status(text: str) -> list[dict[str, str | bool]]:
     return parts
 
 
+def _configured(backend: str) -> dict[str, str | bool]:
+    """Whether the address the CLI itself uses answers: it may not be the local stack's."""
+    import socket
+    from urllib.parse import urlsplit
+
+    url, source = backend_address(backend)
+    parts = urlsplit(url)
+    default_port = {"elasticsearch": 9200, "redis": 6379}[backend]
+    try:
+        with socket.create_connection((parts.hostname or "", parts.port or default_port), 2):
+            answered = True
+    except (OSError, ValueError):
+        answered = False
+    return {
+        "component": f"quarry → {backend}",
+        "running": answered,
+        "detail": f"at {url} ({source})",
+    }
+
+
 def status(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False) -> None:
-    """Show which parts of the local stack run. Exit code 0 when all do, 5 when any is stopped.
+    """Show which parts of the local stack run, with their addresses, and whether the
+    Elasticsearch and Redis this CLI is configured for answer. Exit 0 when all do, 5 if not.
 
     Example: quarry status --json | jq '.[] | select(.running | not) | .component'
     """
@@ -76,12 +106,15 @@ def status(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = Fa
         if result.stderr:
             out.print(escape(result.stderr.rstrip()))
         fail("could not read the stack's status", EXIT_FAILURE)
+    parts += [_configured(backend) for backend in ("elasticsearch", "redis")]
     if as_json:
         emit_json(parts)
     else:
         table = Table("component", "state", "detail")
         for part in parts:
-            state = "[green]running[/]" if part["running"] else "[red]stopped[/]"
+            words = ("reachable", "unreachable") if "→" in str(part["component"]) else None
+            up, down = words or ("running", "stopped")
+            state = f"[green]{up}[/]" if part["running"] else f"[red]{down}[/]"
             table.add_row(escape(str(part["component"])), state, escape(str(part["detail"])))
         out.print(table)
     raise typer.Exit(EXIT_OK if all(p["running"] for p in parts) else EXIT_UNAVAILABLE)

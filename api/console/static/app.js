@@ -2,8 +2,42 @@
 // text (never as HTML), and highlights are rebuilt from the API's character offsets.
 "use strict";
 
-const state = { query: "", page: 1, filters: [], total: 0, queryId: null };
+const state = {
+  query: "", page: 1, filters: [], sort: "relevance", since: "", total: 0, queryId: null,
+};
 const $ = (id) => document.getElementById(id);
+
+// What end users read instead of attribute names and raw enum values.
+const ATTRIBUTE_LABELS = {
+  _category: "Content type", _file_type: "File type", _authors: "Author",
+  _data_source_id: "Source", _created_at: "Created", _last_updated_at: "Modified",
+  _language_code: "Language", site: "Site",
+};
+const VALUE_LABELS = {
+  _category: {
+    documentLibrary: "Document", wiki: "Wiki page", blog: "Blog post", comment: "Comment",
+    shared: "Shared file",
+  },
+  _file_type: {
+    PLAIN_TEXT: "Plain text", PDF: "PDF", HTML: "Web page", MD: "Markdown", CSV: "CSV",
+    JSON: "JSON", MS_WORD: "Word", PPT: "PowerPoint", MS_EXCEL: "Excel",
+  },
+};
+const SORTS = {
+  relevance: null,
+  newest: { attribute: "_last_updated_at", order: "desc" },
+  oldest: { attribute: "_last_updated_at", order: "asc" },
+};
+
+// "documentLibrary" -> "Document library", "PLAIN_TEXT" -> "Plain text", "_authors" -> "Authors".
+function humanize(raw) {
+  const words = String(raw).replace(/^_+/, "").replace(/([a-z])([A-Z])/g, "$1 $2")
+    .replace(/[_-]+/g, " ").trim().toLowerCase();
+  return words ? words[0].toUpperCase() + words.slice(1) : String(raw);
+}
+const attributeLabel = (key) => ATTRIBUTE_LABELS[key] || humanize(key);
+const valueLabel = (key, value) => (VALUE_LABELS[key] || {})[value] || (
+  key === "_authors" || key === "_data_source_id" || key === "site" ? String(value) : humanize(value));
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -12,7 +46,7 @@ function el(tag, attrs = {}, ...children) {
     else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value);
   }
-  for (const child of children) node.append(child);
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
   return node;
 }
 
@@ -38,7 +72,8 @@ async function post(path, body, headers = {}) {
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     const error = data.error || {};
-    throw new Error(`${response.status} ${error.code || "error"}: ${error.message || response.statusText}`);
+    const fields = (error.fields || []).map((f) => `${f.path}: ${f.message}`).join("; ");
+    throw new Error(`${response.status} ${error.code || "error"}: ${error.message || fields || response.statusText}`);
   }
   return data;
 }
@@ -48,21 +83,94 @@ function showError(message) {
   $("error").hidden = !message;
 }
 
+function notify(message) {
+  $("notice").textContent = message;
+  $("notice").hidden = !message;
+  clearTimeout(notify.timer);
+  if (message) notify.timer = setTimeout(() => { $("notice").hidden = true; }, 4000);
+}
+
+// After an error nothing of an earlier search may stay on screen: results, facets, pager, badge.
+function clearResults() {
+  state.total = 0;
+  state.queryId = null;
+  $("results").replaceChildren();
+  $("summary").textContent = "";
+  $("spell").hidden = true;
+  $("facets").replaceChildren();
+  $("facet-panel").hidden = true;
+  $("page-info").textContent = "";
+  $("prev").disabled = true;
+  $("next").disabled = true;
+  $("pager").hidden = true;
+}
+
+function forgetTestUser() {
+  delete $("test-user").dataset.applied;
+  delete $("test-groups").dataset.applied;
+  $("test-groups-out").hidden = true;
+  $("test-groups-out").textContent = "";
+  showIdentity(identity());
+}
+
+function showIdentity(who) {
+  $("identity").textContent = who.label;
+  $("identity").classList.toggle("as-user", Boolean(who.context && who.context.user_id));
+}
+
 function facetAttributes() {
   return $("facet-attrs").value.split(",").map((a) => a.trim()).filter(Boolean).slice(0, 20);
 }
 
 function attributeFilter() {
-  if (state.filters.length === 0) return null;
   const clauses = state.filters.map((f) => ({ equals_to: { key: f.key, value: f.value } }));
+  if (state.since) {
+    const from = new Date(Date.now() - Number(state.since) * 86400000);
+    clauses.push({ greater_than_or_equals: { key: "_last_updated_at", value: from.toISOString() } });
+  }
+  if (clauses.length === 0) return null;
   return clauses.length === 1 ? clauses[0] : { and_all: clauses };
 }
 
-async function runQuery() {
+// The page's state lives in the URL (never the admin key or a token): back, bookmarks, links.
+function stateToUrl(push) {
+  const params = new URLSearchParams();
+  if (state.query) params.set("q", state.query);
+  if (state.page > 1) params.set("page", String(state.page));
+  for (const f of state.filters) params.append("f", `${f.key}:${f.value}`);
+  if (state.sort !== "relevance") params.set("sort", state.sort);
+  if (state.since) params.set("since", state.since);
+  const size = $("page-size").value;
+  if (size !== "10") params.set("size", size);
+  const url = params.toString() ? `?${params}` : location.pathname;
+  if (url === location.search || (!params.toString() && !location.search)) return;
+  if (push) history.pushState(null, "", url);
+  else history.replaceState(null, "", url);
+}
+
+function stateFromUrl() {
+  const params = new URLSearchParams(location.search);
+  state.query = (params.get("q") || "").trim();
+  state.page = Math.max(1, Number.parseInt(params.get("page") || "1", 10) || 1);
+  state.filters = params.getAll("f").map((f) => {
+    const at = f.indexOf(":");
+    return at > 0 ? { key: f.slice(0, at), value: f.slice(at + 1) } : null;
+  }).filter(Boolean);
+  state.sort = SORTS[params.get("sort")] !== undefined ? params.get("sort") : "relevance";
+  state.since = ["7", "30", "365"].includes(params.get("since")) ? params.get("since") : "";
+  const size = params.get("size");
+  if (["5", "10", "25"].includes(size)) $("page-size").value = size;
+  $("q").value = state.query;
+  $("sort").value = state.sort;
+  $("since").value = state.since;
+}
+
+let searchSeq = 0;
+async function runQuery({ push = true } = {}) {
   if (!state.query) return;
+  stateToUrl(push);
   const who = identity();
-  $("identity").textContent = who.label;
-  $("identity").classList.toggle("as-user", Boolean(who.context && who.context.user_id));
+  showIdentity(who);
   const body = {
     query_text: state.query,
     page_size: Number($("page-size").value),
@@ -71,17 +179,28 @@ async function runQuery() {
   };
   const filter = attributeFilter();
   if (filter) body.attribute_filter = filter;
+  if (SORTS[state.sort]) body.sort = SORTS[state.sort];
   if (who.context) body.user_context = who.context;
   showError("");
+  const seq = ++searchSeq;
   $("results").setAttribute("aria-busy", "true");
+  $("loading").hidden = false;
+  $("search").disabled = true;
   try {
-    render(await post("/v1/query", body, who.headers), body.page_size);
+    const response = await post("/v1/query", body, who.headers);
+    if (seq === searchSeq) render(response, body.page_size);
   } catch (err) {
-    showError(err.message);
-    $("results").replaceChildren();
-    $("summary").textContent = "";
+    if (seq === searchSeq) {
+      showError(err.message);
+      clearResults();
+      if (who.context && who.context.user_id) forgetTestUser();
+    }
   } finally {
-    $("results").removeAttribute("aria-busy");
+    if (seq === searchSeq) {
+      $("loading").hidden = true;
+      $("search").disabled = false;
+      $("results").removeAttribute("aria-busy");
+    }
   }
 }
 
@@ -102,7 +221,29 @@ function excerptNode(excerpt) {
 }
 
 function feedback(body) {
-  post("/v1/feedback", { query_id: state.queryId, ...body }).catch((err) => showError(err.message));
+  return post("/v1/feedback", { query_id: state.queryId, ...body });
+}
+
+function formatDate(value) {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return "";
+  return date.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+}
+
+// Type, date, author, site and source of a result, from its attributes; absent ones are left out.
+function metadata(item) {
+  const a = item.attributes || {};
+  const parts = [];
+  const type = a._category ? valueLabel("_category", a._category) : null;
+  const fileType = a._file_type ? valueLabel("_file_type", a._file_type) : null;
+  if (type || fileType) parts.push(["type", [type, fileType].filter(Boolean).join(" · ")]);
+  const when = a._last_updated_at || a._created_at;
+  if (when && formatDate(when)) parts.push(["date", `Modified ${formatDate(when)}`]);
+  const authors = Array.isArray(a._authors) ? a._authors.filter(Boolean) : (a._authors ? [a._authors] : []);
+  if (authors.length) parts.push(["author", `by ${authors.join(", ")}`]);
+  if (a.site) parts.push(["site", `Site: ${a.site}`]);
+  if (item.data_source_id) parts.push(["source", `Source: ${item.data_source_id}`]);
+  return el("div", { class: "facts" }, ...parts.map(([kind, text]) => el("span", { class: `fact fact-${kind}` }, text)));
 }
 
 function resultNode(item) {
@@ -110,27 +251,43 @@ function resultNode(item) {
   const title = item.title || item.id;
   const heading = href
     ? el("a", { href, target: "_blank", rel: "noopener noreferrer",
-        onclick: () => feedback({ clicks: [{ result_id: item.id, clicked_at: new Date().toISOString() }] }) }, title)
+        onclick: () => feedback({ clicks: [{ result_id: item.id, clicked_at: new Date().toISOString() }] })
+          .catch((err) => showError(err.message)) }, title)
     : title;
-  const vote = (relevant) => (event) => {
-    event.target.parentElement.querySelectorAll("button").forEach((b) => b.classList.remove("chosen"));
-    event.target.classList.add("chosen");
-    feedback({ relevance: [{ result_id: item.id, relevant }] });
+  const ack = el("span", { class: "vote-ack", role: "status" });
+  const vote = (relevant) => async (event) => {
+    const button = event.target;
+    button.parentElement.querySelectorAll("button").forEach((b) => b.classList.remove("chosen"));
+    button.classList.add("chosen");
+    ack.textContent = "Saving…";
+    try {
+      await feedback({ relevance: [{ result_id: item.id, relevant }] });
+      ack.textContent = relevant ? "Thanks: marked relevant" : "Thanks: marked not relevant";
+    } catch (err) {
+      button.classList.remove("chosen");
+      ack.textContent = "Not saved";
+      showError(err.message);
+    }
   };
   return el("li", { class: "result", "data-id": item.id },
     el("h3", {}, heading),
+    metadata(item),
     excerptNode(item.excerpt || { text: "" }),
     el("div", { class: "meta" },
-      el("span", {}, item.data_source_id || ""),
-      el("span", {}, `score ${Number(item.score).toFixed(3)}`),
       el("button", { type: "button", title: "Mark as relevant", onclick: vote(true) }, "Relevant"),
-      el("button", { type: "button", title: "Mark as not relevant", onclick: vote(false) }, "Not relevant")));
+      el("button", { type: "button", title: "Mark as not relevant", onclick: vote(false) }, "Not relevant"),
+      ack));
 }
 
 function render(response, pageSize) {
   state.total = response.total;
   state.queryId = response.query_id;
-  $("summary").textContent = response.total === 1 ? "1 result" : `${response.total} results`;
+  const first = response.total === 0 ? 0 : (state.page - 1) * pageSize + 1;
+  const last = Math.min(response.total, (state.page - 1) * pageSize + response.results.length);
+  if (response.total === 0) $("summary").textContent = "No results";
+  else if (response.total <= pageSize && state.page === 1) {
+    $("summary").textContent = response.total === 1 ? "1 result" : `${response.total} results`;
+  } else $("summary").textContent = `Showing ${first}–${last} of ${response.total}`;
   $("results").replaceChildren(...response.results.map(resultNode));
   const suggestion = response.spell_suggestion;
   $("spell").hidden = !suggestion;
@@ -138,6 +295,7 @@ function render(response, pageSize) {
   renderFacets(response.facets || []);
   renderFilters();
   const pages = Math.max(1, Math.ceil(response.total / pageSize));
+  $("pager").hidden = pages <= 1;
   $("page-info").textContent = `Page ${state.page} of ${pages}`;
   $("prev").disabled = state.page <= 1;
   $("next").disabled = state.page >= pages;
@@ -145,18 +303,21 @@ function render(response, pageSize) {
 
 function renderFacets(facets) {
   const groups = facets.filter((f) => f.values.length > 0).map((facet) => el("div", { class: "facet" },
-    el("h3", {}, facet.attribute),
+    el("h3", {}, attributeLabel(facet.attribute)),
     ...facet.values.map((v) => el("button", {
       type: "button", class: "facet-value", "data-attribute": facet.attribute, "data-value": v.value,
+      title: `${attributeLabel(facet.attribute)}: ${v.value}`,
       onclick: () => addFilter(facet.attribute, v.value),
-    }, el("span", {}, v.value), el("span", { class: "count" }, String(v.count))))));
+    }, el("span", { class: "label" }, valueLabel(facet.attribute, v.value)),
+    el("span", { class: "count" }, String(v.count))))));
   $("facets").replaceChildren(...groups);
+  $("facet-panel").hidden = groups.length === 0;
 }
 
 function renderFilters() {
   $("filters").replaceChildren(...state.filters.map((f, i) => el("span", { class: "chip" },
-    `${f.key} = ${f.value}`,
-    el("button", { type: "button", title: "Remove filter", onclick: () => removeFilter(i) }, "×"))));
+    `${attributeLabel(f.key)}: ${valueLabel(f.key, f.value)}`,
+    el("button", { type: "button", title: "Remove filter", "aria-label": "Remove filter", onclick: () => removeFilter(i) }, "×"))));
 }
 
 function addFilter(key, value) {
@@ -187,39 +348,70 @@ function suggestSoon() {
   }, 200);
 }
 
+// The text in the box is what the admin means to test, whether or not it was submitted.
+function takeQueryFromBox() {
+  const text = $("q").value.trim();
+  if (text !== state.query) {
+    state.query = text;
+    state.filters = [];
+  }
+  state.page = 1;
+}
+
 async function applyTestUser() {
   const user = $("test-user").value.trim();
+  const key = $("admin-key").value.trim();
+  showError("");
+  if (!key) {
+    forgetTestUser();
+    clearResults();
+    showError("Enter the admin key to search as a user (after make up it is in var/admin.key).");
+    $("admin-key").focus();
+    return;
+  }
+  if (!user) {
+    forgetTestUser();
+    clearResults();
+    showError("Enter the user id to search as (e.g. alice).");
+    $("test-user").focus();
+    return;
+  }
   $("test-user").dataset.applied = user;
   $("test-groups").dataset.applied = $("test-groups").value;
   const out = $("test-groups-out");
   out.hidden = true;
-  if (user && $("admin-key").value.trim()) {
-    try {
-      const who = identity();
-      const data = await post("/v1/identity/test", { user_id: user, groups: who.context.groups },
-        who.headers);
-      const lines = [...data.groups];
-      for (const [source, scoped] of Object.entries(data.sources || {})) {
-        for (const g of scoped.groups) lines.push(`${g} (only in ${source})`);
-      }
-      out.textContent = `searches with groups:\n${lines.join("\n") || "(none)"}`;
-      out.hidden = false;
-    } catch (err) {
-      showError(err.message);
-      return;
+  const who = identity();
+  showIdentity(who);
+  try {
+    const data = await post("/v1/identity/test", { user_id: user, groups: who.context.groups }, who.headers);
+    const groups = [...data.groups];
+    for (const [source, scoped] of Object.entries(data.sources || {})) {
+      for (const g of scoped.groups) groups.push(`${g} (only in ${source})`);
     }
+    out.replaceChildren(el("strong", {}, `${user} searches with these groups:`),
+      ...(groups.length ? groups : ["(none)"]).map((g) => el("span", { class: "group" }, g)));
+    out.hidden = false;
+  } catch (err) {
+    forgetTestUser();
+    clearResults();
+    showError(err.message);
+    return;
   }
-  state.page = 1;
+  takeQueryFromBox();
+  if (!state.query) {
+    clearResults();
+    notify(`Searches now run as ${user}: type a query.`);
+    $("q").focus();
+    return;
+  }
   runQuery();
 }
 
 function clearTestUser() {
-  for (const id of ["test-user", "test-groups"]) {
-    $(id).value = "";
-    delete $(id).dataset.applied;
-  }
-  $("test-groups-out").hidden = true;
-  runQuery();
+  for (const id of ["test-user", "test-groups"]) $(id).value = "";
+  forgetTestUser();
+  showError("");
+  if (state.query) runQuery();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -228,12 +420,20 @@ document.addEventListener("DOMContentLoaded", () => {
     state.query = $("q").value.trim();
     state.page = 1;
     state.filters = [];
+    if (!state.query) {
+      clearResults();
+      showError("");
+      stateToUrl(true);
+      return;
+    }
     runQuery();
   });
   $("q").addEventListener("input", suggestSoon);
   $("prev").addEventListener("click", () => { state.page -= 1; runQuery(); });
   $("next").addEventListener("click", () => { state.page += 1; runQuery(); });
   $("page-size").addEventListener("change", () => { state.page = 1; runQuery(); });
+  $("sort").addEventListener("change", () => { state.sort = $("sort").value; state.page = 1; runQuery(); });
+  $("since").addEventListener("change", () => { state.since = $("since").value; state.page = 1; runQuery(); });
   $("spell-link").addEventListener("click", (event) => {
     event.preventDefault();
     $("q").value = $("spell-link").textContent;
@@ -241,4 +441,11 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("test-apply").addEventListener("click", applyTestUser);
   $("test-clear").addEventListener("click", clearTestUser);
+  window.addEventListener("popstate", () => {
+    stateFromUrl();
+    if (state.query) runQuery({ push: false });
+    else { clearResults(); showError(""); }
+  });
+  stateFromUrl();
+  if (state.query) runQuery({ push: false });
 });
