@@ -10,7 +10,7 @@ from elasticsearch import Elasticsearch
 from typer.testing import CliRunner
 
 from acl import AccessControlList
-from api.cli import app as cli_app
+from api.cli.main import app as cli_app
 from connectors.models import Document, SyncMode
 from search.errors import Conflict
 from search.runtime import Runtime
