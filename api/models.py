@@ -141,6 +141,7 @@ class PrincipalMapping(BaseModel):
 
     data_source_id: str | None = Field(
         default=None,
+        min_length=1,
         max_length=100,
         description="Count only for this data source's documents; null: for every source "
         "(like the identity provider's token groups).",

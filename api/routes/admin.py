@@ -149,7 +149,10 @@ def index_stats(svc: Services = Depends(services)) -> dict[str, Any]:
 
 _GROUP = Path(min_length=1, max_length=1024, description="The group the mapping defines.")
 _SCOPE = Query(
-    default=None, max_length=100, description="The mapping's data source; omit for global."
+    default=None,
+    min_length=1,
+    max_length=100,
+    description="The mapping's data source; omit for global.",
 )
 
 

@@ -60,7 +60,7 @@ def test_an_index_of_an_older_version_fails_closed_until_reindexed(runtime: Runt
     from search.principals import PrincipalService
 
     alias = f"{runtime.settings.index_prefix}-upgrade-docs"
-    old = index_body(english=False)
+    old = index_body(english=False, settings={"number_of_shards": 1, "number_of_replicas": 0})
     for name in ACL_FIELDS:  # the mapping as the previous version wrote it
         old["mappings"]["properties"][name] = {"type": "keyword"}
     runtime.es.indices.create(
