@@ -16,6 +16,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,8 @@ class Embedder:
         """Guards the caches; held for lookups and stores only, never while encoding."""
         self._model_lock = threading.Lock()
         self._queries: OrderedDict[str, Vector] = OrderedDict()
+        self._pending: list[tuple[str, Future[Vector]]] = []
+        self._batch_lock = threading.Lock()
         self._query_cache_size = query_cache_size
         self._memory: OrderedDict[str, bytes] = OrderedDict()
         self._cache_size = cache_size
@@ -174,16 +177,33 @@ class Embedder:
         return self.encode([text])[0]
 
     def encode_query(self, text: str) -> Vector:
-        """A query's vector, from the bounded query cache when it was asked recently."""
+        """A query's vector, from the bounded query cache when it was asked recently.
+
+        Concurrent queries are encoded together: while one batch runs, the next gathers, and
+        its first caller encodes it in one model call (one at a time costs nearly as much).
+        """
         with self._lock:
             cached = self._queries.get(text)
             if cached is not None:
                 self._queries.move_to_end(text)
                 return cached
-        vector = self.encode([text])[0]
-        if self._query_cache_size > 0:
-            with self._lock:
-                self._queries[text] = vector
-                while len(self._queries) > self._query_cache_size:
-                    self._queries.popitem(last=False)
-        return vector
+            mine: Future[Vector] = Future()
+            self._pending.append((text, mine))
+        with self._batch_lock:
+            if not mine.done():
+                with self._lock:
+                    batch, self._pending = self._pending, []
+                try:
+                    vectors = self.encode([t for t, _ in batch])
+                except BaseException as exc:
+                    for _, f in batch:
+                        f.set_exception(exc)
+                    raise
+                with self._lock:
+                    for (t, f), v in zip(batch, vectors, strict=True):
+                        f.set_result(v)
+                        if self._query_cache_size > 0:
+                            self._queries[t] = v
+                    while len(self._queries) > self._query_cache_size:
+                        self._queries.popitem(last=False)
+        return mine.result()

@@ -51,7 +51,8 @@ from search.results import (
 
 log = logging.getLogger(__name__)
 
-_EMBED_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="quarry-embed")
+_EMBED_POOL = ThreadPoolExecutor(max_workers=32, thread_name_prefix="quarry-embed")
+"""Threads mostly wait here: concurrent queries are encoded in one batch (Embedder)."""
 
 RRF_K = 60
 MATCH_TIER = 20.0
