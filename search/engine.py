@@ -55,10 +55,9 @@ _EMBED_POOL = ThreadPoolExecutor(max_workers=32, thread_name_prefix="quarry-embe
 """Threads mostly wait here: concurrent queries are encoded in one batch (Embedder)."""
 
 RRF_K = 60
-MATCH_TIER = 20.0
-"""Reranked documents that match a word of the query score in [20, 21]."""
-NEIGHBOUR_TIER = 10.0
-"""Reranked neighbours that match no word score in [10, 11]; the rest of the fusion below 1."""
+RERANKED = 10.0
+"""Reranked scores are 10 + a blend in [-1, 1] (the Kendra face reads confidence from it); the
+rest of the fusion scores below 1. The order goes by tier first (``_Candidate.tier``)."""
 
 
 @dataclass(frozen=True)
@@ -78,20 +77,21 @@ class RankingParams:
 
 def fused_score(
     lexical: float | None, top_lexical: float, dense: float | None, lexical_weight: float
-) -> float:
-    """The rerank's score for a document (or a passage, in Retrieve).
+) -> tuple[int, float]:
+    """The rerank's (tier, score) for a document (or a passage, in Retrieve); order by both.
 
     BM25 is taken relative to the best BM25 score of the same search, so every lexical match
     keeps lexical credit (min-max scaling gave the weaker of two matches none). A lexical
-    match ranks above every neighbour that matches no word of the query whatever their
-    similarities: a person searching a rare term or code expects the documents holding it
-    first, and a neighbour's similarity to a token it does not contain is noise.
+    match (tier 1) ranks above every neighbour that matches no word of the query (tier 0)
+    whatever their similarities: a person searching a rare term or code expects the
+    documents holding it first, and a neighbour's similarity to a token it does not contain
+    is noise.
     """
     similarity = dense if dense is not None else 0.0
     if lexical is None or top_lexical <= 0.0:
-        return NEIGHBOUR_TIER + (1.0 - lexical_weight) * similarity
+        return 0, RERANKED + (1.0 - lexical_weight) * similarity
     relative = min(1.0, lexical / top_lexical)
-    return MATCH_TIER + lexical_weight * relative + (1.0 - lexical_weight) * similarity
+    return 1, RERANKED + lexical_weight * relative + (1.0 - lexical_weight) * similarity
 
 
 @dataclass
@@ -103,6 +103,9 @@ class _Candidate:
     dense_rank: int | None = None
     fused: float = 0.0
     final: float = 0.0
+    tier: int = 0
+    """Sorts before ``final``: reranked matches 3, matches outside the window 2, reranked
+    neighbours that match no word 1, the rest 0."""
     passage_index: int | None = None
 
 
@@ -242,7 +245,7 @@ class SearchEngine:
             self._complete_lexical(candidates, text, filters)
         if mode is RetrievalMode.RERANK and vector is not None and candidates:
             self._rerank(candidates, vector)
-        ranked = sorted(candidates.values(), key=lambda c: -c.final)
+        ranked = sorted(candidates.values(), key=lambda c: (-c.tier, -c.final))
         neighbours: list[_Candidate] = []
         if mode is not RetrievalMode.DENSE:
             floor = self.params.min_dense_similarity
@@ -330,13 +333,14 @@ class SearchEngine:
                 c.passage_index = best_passage(hit)
         best = max((c.lexical for c in candidates.values() if c.lexical is not None), default=0.0)
         for c in top:
-            # Both tiers rank ahead of everything outside the reranked window.
-            c.final = fused_score(c.lexical, best, c.dense, self.params.lexical_weight)
+            # Matches first, then neighbours, each ahead of the rest of the fusion.
+            tier, c.final = fused_score(c.lexical, best, c.dense, self.params.lexical_weight)
+            c.tier = 3 if tier else 1
         chosen = {c.doc_id for c in top}
         for c in candidates.values():
             if c.doc_id not in chosen and c.lexical is not None:
                 # A match outside the window still ranks above the neighbours inside it.
-                c.final = MATCH_TIER - 5.0 + c.fused
+                c.tier = 2
 
     def _sorted_search(
         self,
@@ -573,17 +577,18 @@ class SearchEngine:
             for f in found.values()
             if f.lexical is not None or (f.dense or 0.0) >= floor
         ]
-        scored.sort(key=lambda pair: -pair[0])
+        scored.sort(key=lambda pair: (-pair[0][0], -pair[0][1]))
         passages = [
             Passage(
                 text=limit_words(f.passage.get("text", ""), 200),
                 document_id=f.doc["doc_id"],
                 title=f.doc.get("title") or "",
                 uri=f.doc.get("source_uri"),
-                score=round(score, 6),
+                # The passage's similarity, as before: Kendra's confidence buckets read it.
+                score=round(f.dense if f.dense is not None else 0.0, 6),
                 passage_index=f.passage.get("index", 0),
             )
-            for score, f in scored[:size]
+            for _, f in scored[:size]
         ]
         return RetrieveResponse(query_id=uuid.uuid4().hex, passages=passages)
 
