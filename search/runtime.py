@@ -40,6 +40,7 @@ class Runtime:
             cache_size=s.embedding_cache_size,
             cache_path=s.embedding_cache_path,
             query_cache_size=s.embedding_query_cache_size,
+            device=s.embedding_device,
         )
 
     @cached_property
