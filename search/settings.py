@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     """A local sentence-transformers model folder; default: the bundled all-MiniLM-L6-v2."""
     embedding_batch_size: int = Field(default=32, ge=1, le=512)
     embedding_cache_size: int = Field(default=50_000, ge=0)
+    embedding_device: str | None = Field(default=None, pattern=r"^(cpu|cuda(:[0-9]+)?)$")
+    """None: a CUDA GPU when one is visible, else the CPU; ``cpu`` keeps the model off the GPU."""
+    embedding_query_cache_size: int = Field(default=10_000, ge=0)
+    """Recent queries' vectors kept in memory (a repeated query skips the model)."""
     embedding_cache_path: Path | None = None
     """An SQLite file that shares vectors between processes and runs (tests, benchmarks)."""
 

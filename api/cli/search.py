@@ -180,7 +180,11 @@ def query(
         page_size=page_size,
         attribute_filter=_filter(filter_json),
     )
-    response = svc.runtime.engine.search(request, principal)
+    from api.cli.remote import remote_search
+
+    response = remote_search(request, principal, svc.settings.docs_alias)
+    if response is None:
+        response = svc.runtime.engine.search(request, principal)
     if as_json:
         emit_json(
             {

@@ -30,7 +30,8 @@ def _elasticsearch(svc: Services) -> dict[str, Any]:
         return {"ok": False, "error": f"Elasticsearch is unreachable ({type(exc).__name__})"}
     if health.get("status") == "red":
         return {"ok": False, "error": "Elasticsearch cluster status is red"}
-    return {"ok": True, "status": health.get("status")}
+    # Which index this API searches: `quarry query` uses the API only when it is its own.
+    return {"ok": True, "status": health.get("status"), "index": svc.settings.docs_alias}
 
 
 def _redis(svc: Services) -> dict[str, Any]:

@@ -1,0 +1,47 @@
+"""The ONNX backends: exported once from the packaged weights, vectors close to torch's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from search.embed import Embedder
+
+TEXTS = [
+    "Employees accrue twenty days of paid vacation per year.",
+    "Use kubectl rollout status to follow a deploy.",
+    "The database ran out of disk space during the night.",
+]
+
+
+@pytest.fixture(scope="module")
+def torch_vectors() -> np.ndarray:
+    return np.stack(Embedder(cache_size=0, device="cpu").encode(TEXTS))
+
+
+def test_onnx_vectors_match_torch_and_the_export_is_reused(
+    torch_vectors: np.ndarray, tmp_path: Path
+) -> None:
+    onnx = Embedder(cache_size=0, backend="onnx", device="cpu", export_dir=tmp_path)
+    vectors = np.stack(onnx.encode(TEXTS))
+    assert (vectors * torch_vectors).sum(axis=1).min() > 0.9999
+    (exported,) = tmp_path.glob("*/model.onnx")
+    made = exported.stat().st_mtime_ns
+    again = Embedder(cache_size=0, backend="onnx", device="cpu", export_dir=tmp_path)
+    again.encode(TEXTS[:1])
+    assert exported.stat().st_mtime_ns == made  # not exported a second time
+
+    int8 = Embedder(cache_size=0, backend="onnx-int8", device="cpu", export_dir=tmp_path)
+    quantised = np.stack(int8.encode(TEXTS))
+    assert np.allclose(np.linalg.norm(quantised, axis=1), 1.0, atol=1e-5)
+    # Quantisation moves vectors a little, never to another meaning.
+    assert (quantised * torch_vectors).sum(axis=1).min() > 0.8
+    # The nearest text to each text is still itself, as with torch.
+    assert list(np.argmax(quantised @ torch_vectors.T, axis=1)) == [0, 1, 2]
+
+
+def test_an_unknown_backend_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="embedding backend"):
+        Embedder(backend="tensorflow")  # type: ignore[arg-type]
