@@ -18,7 +18,7 @@ from api.console import router as console_router
 from api.console import static_files
 from api.deps import Services
 from api.middleware import BodySizeLimit, SecurityHeaders
-from api.routes import admin, health, search
+from api.routes import admin, curation, health, search
 from api.settings import api_settings
 from search.logs import configure_logging
 from search.runtime import Runtime
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(health.router)
     app.include_router(search.router)
     app.include_router(admin.router)
+    app.include_router(curation.router)
     app.include_router(console_router)
     kendra.install(app, svc)  # Kendra-compatible AWS JSON API at POST / and /kendra
     app.mount("/console", static_files(), name="console")

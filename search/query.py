@@ -69,6 +69,10 @@ class ResultItem(BaseModel):
     attributes: dict[str, Any]
     data_source_id: str | None
     passage_index: int | None = None
+    type: str = Field(default="DOCUMENT", description="DOCUMENT (a ranked or featured document).")
+    featured: bool = Field(
+        default=False, description="Pinned by an administrator to this query (featured result)."
+    )
 
 
 class FacetValue(BaseModel):
@@ -81,12 +85,34 @@ class FacetResult(BaseModel):
     values: list[FacetValue]
 
 
+class FaqAnswer(BaseModel):
+    """An FAQ whose question matched the query: shown on top of the results."""
+
+    type: str = Field(default="QUESTION_ANSWER", description="Always QUESTION_ANSWER.")
+    faq_id: str
+    entry_id: str
+    question: str
+    answer: str
+    uri: str | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    score: float = Field(description="Cosine similarity of the query and the question.")
+
+
 class QueryResponse(BaseModel):
     query_id: str
     total: int
     results: list[ResultItem]
     facets: list[FacetResult] = Field(default_factory=list)
     spell_suggestion: str | None = None
+    faq_answers: list[FaqAnswer] = Field(
+        default_factory=list,
+        description="QUESTION_ANSWER items: FAQs whose question matches the query (page 1 only).",
+    )
+    featured_results: list[ResultItem] = Field(
+        default_factory=list,
+        description="Documents pinned to this query that the user may read, shown before "
+        "``results`` (page 1 only); they never appear in ``results`` or ``total``.",
+    )
 
 
 class Passage(BaseModel):

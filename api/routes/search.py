@@ -24,6 +24,7 @@ from api.models import (
     Suggestion,
     SuggestResponse,
 )
+from search.extras import search_with_extras
 from search.query import QueryRequest, QueryResponse, RetrievalMode, RetrieveResponse
 from search.suggest import suggest as suggest_titles_and_queries
 
@@ -65,7 +66,9 @@ def query(
     principal = who.principal(body.user_context)
     request: QueryRequest = body  # a QueryBody is a QueryRequest; the engine ignores the rest
     started = time.perf_counter()
-    response = svc.runtime.engine.search(request, principal, mode=mode)
+    response = search_with_extras(
+        svc.runtime.engine, svc.faqs, svc.featured, request, principal, mode=mode
+    )
     took = (time.perf_counter() - started) * 1000
     svc.query_log.record(
         response.query_id,
