@@ -1,4 +1,4 @@
-"""What a query answers beyond ranked documents: featured results and FAQ answers.
+"""What a query answers beyond ranked documents: featured results, FAQ and suggested answers.
 
 Kept beside the ranking rather than inside it: the engine only learns which pinned documents
 to leave out of every stage (so a pinned document is never counted or shown twice).
@@ -7,6 +7,7 @@ to leave out of every stage (so a pinned document is never counted or shown twic
 from __future__ import annotations
 
 from acl import Principal
+from search.answers import suggest_answer
 from search.engine import SearchEngine
 from search.faq import DEFAULT_INDEX, FaqStore
 from search.featured import FeaturedStore, exclusion, featured_items
@@ -22,7 +23,8 @@ def search_with_extras(
     mode: RetrievalMode = RetrievalMode.RERANK,
     index_id: str = DEFAULT_INDEX,
 ) -> QueryResponse:
-    """The engine's answer with readable pinned documents and visible FAQ answers on page 1.
+    """The engine's answer with, on page 1, readable pinned documents, visible FAQ answers and
+    a suggested answer from the readable top results.
 
     Measurement modes (anything but ``rerank``) rank documents only, as the benches expect.
     """
@@ -36,4 +38,8 @@ def search_with_extras(
     if request.page_number == 1:
         response.featured_results = featured_items(engine.es, engine.alias, pinned, text, principal)
         response.faq_answers = faqs.answers(text, principal, index_id)
+        answer = suggest_answer(
+            engine.es, engine.alias, engine.embedder, text, principal, response.results
+        )
+        response.answers = [answer] if answer is not None else []
     return response

@@ -98,12 +98,33 @@ class FaqAnswer(BaseModel):
     score: float = Field(description="Cosine similarity of the query and the question.")
 
 
+class SuggestedAnswer(BaseModel):
+    """The sentence of a readable passage that best answers the query (Kendra's ANSWER item)."""
+
+    type: str = Field(default="ANSWER", description="Always ANSWER.")
+    document_id: str
+    title: str
+    uri: str | None = None
+    passage_index: int
+    answer_text: str = Field(description="The answering sentence.")
+    excerpt: Excerpt = Field(
+        description="The passage holding the answer; its highlight is the sentence's offsets."
+    )
+    confidence: float = Field(description="0..1: meaning and word overlap with the query.")
+    score_confidence: str = Field(description="VERY_HIGH, HIGH, MEDIUM or LOW (Kendra's).")
+
+
 class QueryResponse(BaseModel):
     query_id: str
     total: int
     results: list[ResultItem]
     facets: list[FacetResult] = Field(default_factory=list)
     spell_suggestion: str | None = None
+    answers: list[SuggestedAnswer] = Field(
+        default_factory=list,
+        description="ANSWER items: at most one suggested answer from the top results (page 1 "
+        "only); empty when no sentence answers with enough confidence.",
+    )
     faq_answers: list[FaqAnswer] = Field(
         default_factory=list,
         description="QUESTION_ANSWER items: FAQs whose question matches the query (page 1 only).",
