@@ -176,7 +176,7 @@ class FeaturedStore(SystemIndex):
         now = datetime.now(UTC)
         item = FeaturedSet(
             **spec.model_dump(),
-            id=uuid.uuid4().hex,
+            id=str(uuid.uuid4()),
             index_id=index_id,
             created_at=now,
             updated_at=now,

@@ -11,7 +11,7 @@ from typing import Any
 
 from api.kendra.attributes import document_attributes, to_kendra_value
 from search.attribute_types import AttributeTypes
-from search.query import Excerpt, ResultItem
+from search.query import Excerpt, FaqAnswer, ResultItem
 
 RERANKED = 10.0
 """The engine ranks its reranked top N at 10 + (a blend of lexical and dense evidence in
@@ -163,3 +163,55 @@ def spell_corrections(text: str, suggestion: str | None) -> list[dict[str, Any]]
             )
         offset += len(word) + 1
     return [{"SuggestedQueryText": suggestion, "Corrections": corrections}]
+
+
+def featured_items(
+    query_id: str, results: list[ResultItem], types: AttributeTypes, wanted: list[str] | None
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Kendra ``FeaturedResultsItems``: pinned documents the user may read."""
+    items: list[dict[str, Any]] = []
+    ids: dict[str, str] = {}
+    for n, result in enumerate(results):
+        item = _document_item(f"{query_id}-f{n}", result, types, wanted, "NOT_AVAILABLE")
+        item.pop("ScoreAttributes", None)
+        items.append(item)
+        ids[item["Id"]] = result.id
+    return items, ids
+
+
+def _text_value(key: str, text: str) -> dict[str, Any]:
+    return {
+        "Key": key,
+        "ValueType": "TEXT_WITH_HIGHLIGHTS_VALUE",
+        "Value": {"TextWithHighlightsValue": {"Text": text, "Highlights": []}},
+    }
+
+
+def faq_items(
+    query_id: str, answers: list[FaqAnswer]
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Kendra ``QUESTION_ANSWER`` items: the question and its answer as additional attributes."""
+    items: list[dict[str, Any]] = []
+    ids: dict[str, str] = {}
+    for n, answer in enumerate(answers):
+        item_id = f"{query_id}-q{n}"
+        item: dict[str, Any] = {
+            "Id": item_id,
+            "Type": "QUESTION_ANSWER",
+            "Format": "TEXT",
+            "DocumentId": answer.entry_id,
+            "DocumentTitle": {"Text": answer.question, "Highlights": []},
+            "DocumentExcerpt": {"Text": answer.answer, "Highlights": []},
+            "AdditionalAttributes": [
+                _text_value("QuestionText", answer.question),
+                _text_value("AnswerText", answer.answer),
+            ],
+            "DocumentAttributes": [],
+            "ScoreAttributes": {"ScoreConfidence": passage_confidence(answer.score)},
+            "FeedbackToken": f"{item_id}.{answer.entry_id}"[:2048],
+        }
+        if answer.uri:
+            item["DocumentURI"] = answer.uri
+        items.append(item)
+        ids[item_id] = answer.entry_id
+    return items, ids
