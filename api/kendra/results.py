@@ -11,7 +11,7 @@ from typing import Any
 
 from api.kendra.attributes import document_attributes, to_kendra_value
 from search.attribute_types import AttributeTypes
-from search.query import Excerpt, FaqAnswer, ResultItem
+from search.query import Excerpt, FaqAnswer, ResultItem, SuggestedAnswer
 
 RERANKED = 10.0
 """The engine ranks its reranked top N at 10 + (a blend of lexical and dense evidence in
@@ -55,17 +55,20 @@ def query_items(
     types: AttributeTypes,
     wanted: list[str] | None,
     sorted_by_attribute: bool,
-    answer: bool,
+    answer: SuggestedAnswer | None,
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Kendra ``ResultItems`` and the result id → document id map for feedback."""
+    """Kendra ``ResultItems`` (the suggested answer first) and the result id → document id map
+    for feedback."""
     items: list[dict[str, Any]] = []
     ids: dict[str, str] = {}
+    answered = False
     for n, result in enumerate(results):
         level = "NOT_AVAILABLE" if sorted_by_attribute else confidence(result.score)
         item = _document_item(f"{query_id}-{n}", result, types, wanted, level)
-        if answer and n == 0 and level == "VERY_HIGH" and result.excerpt.highlights:
-            items.append(_answer_item(f"{query_id}-a", item, result.excerpt))
+        if answer is not None and not answered and result.id == answer.document_id:
+            items.insert(0, _answer_item(f"{query_id}-a", item, answer))
             ids[f"{query_id}-a"] = result.id
+            answered = True
         items.append(item)
         ids[item["Id"]] = result.id
     return items, ids
@@ -90,10 +93,15 @@ def _document_item(
     return item
 
 
-def _answer_item(answer_id: str, document: dict[str, Any], excerpt: Excerpt) -> dict[str, Any]:
-    """Kendra's suggested answer: the best passage of a very strong first match."""
-    answer = {k: v for k, v in document.items() if k not in ("Id", "Type", "FeedbackToken")}
-    answer.update(
+def _answer_item(
+    answer_id: str, document: dict[str, Any], answer: SuggestedAnswer
+) -> dict[str, Any]:
+    """Kendra's suggested answer: the passage, its answering sentence marked as the top answer."""
+    item = {k: v for k, v in document.items() if k not in ("Id", "Type", "FeedbackToken")}
+    text = text_with_highlights(answer.excerpt)
+    for h in text["Highlights"]:
+        h["TopAnswer"] = True
+    item.update(
         {
             "Id": answer_id,
             "Type": "ANSWER",
@@ -102,13 +110,14 @@ def _answer_item(answer_id: str, document: dict[str, Any], excerpt: Excerpt) -> 
                 {
                     "Key": "AnswerText",
                     "ValueType": "TEXT_WITH_HIGHLIGHTS_VALUE",
-                    "Value": {"TextWithHighlightsValue": text_with_highlights(excerpt)},
+                    "Value": {"TextWithHighlightsValue": text},
                 }
             ],
+            "ScoreAttributes": {"ScoreConfidence": answer.score_confidence},
             "FeedbackToken": f"{answer_id}.{document['DocumentId']}"[:2048],
         }
     )
-    return answer
+    return item
 
 
 def facet_results(facets: list[Any], types: AttributeTypes) -> list[dict[str, Any]]:

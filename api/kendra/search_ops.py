@@ -161,7 +161,7 @@ def query(ctx: KendraContext, body: dict[str, Any], warnings: list[str]) -> dict
         ctx.types,
         wanted,
         sorted_by_attribute=request.sort is not None,
-        answer=page_number == 1 and result_type in (None, "ANSWER"),
+        answer=response.answers[0] if response.answers else None,
     )
     faq, faq_ids = faq_items(query_id, response.faq_answers)
     featured, featured_ids = featured_items(query_id, response.featured_results, ctx.types, wanted)

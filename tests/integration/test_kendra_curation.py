@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from search.runtime import Runtime
 from tests.corpus import SOURCE, documents
+from tests.integration.test_kendra_clients import _aws
 from tests.integration.test_kendra_support import error_code
 
 pytest_plugins = ["tests.integration.test_kendra_support"]  # the Kendra fixtures
@@ -179,3 +180,64 @@ def test_featured_results_sets_pin_readable_documents_once(
     with pytest.raises(ClientError) as exc:
         kendra.describe_featured_results_set(IndexId=kendra_index, FeaturedResultsSetId=set_id)
     assert error_code(exc) == "ResourceNotFoundException"
+
+
+def test_aws_cli_creates_a_csv_faq_that_answers(
+    kendra_endpoint: str, kendra_index: str, corpus: None, tmp_path: Path
+) -> None:
+    path = tmp_path / "faq.csv"
+    path.write_text(
+        "_question,_answer,team\nWhere do I submit travel expenses?,In the portal.,finance\n"
+    )
+    run = _aws(
+        kendra_endpoint,
+        tmp_path,
+        "create-faq",
+        "--index-id",
+        kendra_index,
+        "--name",
+        "travel",
+        "--file-format",
+        "CSV_WITH_HEADER",
+        "--role-arn",
+        "arn:aws:iam::123456789012:role/kendra",
+        "--s3-path",
+        json.dumps({"Bucket": "file", "Key": str(path)}),
+    )
+    assert run.returncode == 0, run.stderr
+    faq_id = json.loads(run.stdout)["Id"]
+    listed = _aws(kendra_endpoint, tmp_path, "list-faqs", "--index-id", kendra_index)
+    assert listed.returncode == 0, listed.stderr
+    assert faq_id in {f["Id"] for f in json.loads(listed.stdout)["FaqSummaryItems"]}
+    run = _aws(
+        kendra_endpoint,
+        tmp_path,
+        "query",
+        "--index-id",
+        kendra_index,
+        "--query-text",
+        "where should I submit my travel expenses",
+    )
+    assert run.returncode == 0, run.stderr
+    first = json.loads(run.stdout)["ResultItems"][0]
+    assert first["Type"] == "QUESTION_ANSWER"
+    assert first["DocumentExcerpt"]["Text"] == "In the portal."
+    deleted = _aws(
+        kendra_endpoint, tmp_path, "delete-faq", "--index-id", kendra_index, "--id", faq_id
+    )
+    assert deleted.returncode == 0, deleted.stderr
+
+
+def test_query_puts_the_suggested_answer_sentence_first(
+    kendra: Any, kendra_index: str, corpus: None
+) -> None:
+    found = items(kendra, kendra_index, "How many days of paid vacation do employees accrue?")
+    first = found["ResultItems"][0]
+    assert first["Type"] == "ANSWER" and first["DocumentId"] == "corpus:vacation"
+    text = first["AdditionalAttributes"][0]["Value"]["TextWithHighlightsValue"]
+    (top,) = [h for h in text["Highlights"] if h["TopAnswer"]]
+    assert text["Text"][top["BeginOffset"] : top["EndOffset"]] == (
+        "Employees accrue twenty days of paid vacation per year."
+    )
+    hidden = items(kendra, kendra_index, "What do executive compensation bands include?")
+    assert all(i["DocumentId"] != "corpus:salaries" for i in hidden["ResultItems"])
