@@ -270,3 +270,26 @@ def test_featured_sets_are_managed_and_one_query_belongs_to_one_active_set(
     assert query(api_client, "compensation policy", EVE)["featured_results"] == []
     assert api_client.delete(f"/v1/featured-results/{pay['id']}", headers=ADMIN).status_code == 200
     assert api_client.get(f"/v1/featured-results/{pay['id']}", headers=ADMIN).status_code == 404
+
+
+def test_openapi_documents_the_curation_routes_and_answer_fields(api_client: TestClient) -> None:
+    spec = api_client.get("/openapi.json").json()
+    for path in (
+        "/v1/faqs",
+        "/v1/faqs/{faq_id}",
+        "/v1/featured-results",
+        "/v1/featured-results/{set_id}",
+    ):
+        assert path in spec["paths"], path
+    schemas = spec["components"]["schemas"]
+    assert {
+        "FaqSpec",
+        "Faq",
+        "FeaturedSetSpec",
+        "FeaturedSet",
+        "FaqAnswer",
+        "SuggestedAnswer",
+    } <= set(schemas)
+    response = schemas["QueryResponse"]["properties"]
+    assert {"answers", "faq_answers", "featured_results"} <= set(response)
+    assert "file_format" in schemas["FaqSpec"]["properties"]
