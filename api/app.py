@@ -21,7 +21,7 @@ from api.deps import Services
 from api.metrics import RequestMetrics
 from api.metrics import router as metrics_router
 from api.middleware import BodySizeLimit, SecurityHeaders
-from api.routes import admin, health, search
+from api.routes import admin, curation, health, search
 from api.settings import api_settings
 from search.logs import configure_logging
 from search.runtime import Runtime
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(metrics_router)
     app.include_router(search.router)
     app.include_router(admin.router)
+    app.include_router(curation.router)
     app.include_router(console_router)
     kendra.install(app, svc)  # Kendra-compatible AWS JSON API at POST / and /kendra
     app.mount("/console", static_files(), name="console")

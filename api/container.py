@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from celery import Celery
 
     from acl import TokenResolver
+    from search.faq import FaqStore
+    from search.featured import FeaturedStore
     from search.principals import PrincipalService
     from search.query_log import FeedbackStore, QueryLog
     from search.runtime import Runtime
@@ -99,6 +101,18 @@ class ServiceContainer:
             self.settings.system_index("feedback"),
             self.settings.index_settings("system"),
         )
+
+    @cached_property
+    def faqs(self) -> FaqStore:
+        from search.faq import FaqStore
+
+        return FaqStore(self.runtime.es, self.settings.system_index("faqs"), self.runtime.embedder)
+
+    @cached_property
+    def featured(self) -> FeaturedStore:
+        from search.featured import FeaturedStore
+
+        return FeaturedStore(self.runtime.es, self.settings.system_index("featured"))
 
     @cached_property
     def redis(self) -> Any:

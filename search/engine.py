@@ -236,9 +236,11 @@ class SearchEngine:
         request: QueryRequest,
         principal: Principal,
         mode: RetrievalMode = RetrievalMode.RERANK,
+        exclude: list[dict[str, Any]] | None = None,
     ) -> QueryResponse:
+        """``exclude``: filter clauses of extras (featured results) that every stage applies."""
         text = self._check(request.query_text, request.page_size)
-        filters = self._filter(principal, request)
+        filters = self._filter(principal, request) + (exclude or [])
         start = (request.page_number - 1) * request.page_size
         end = start + request.page_size
         if end > MAX_RESULTS:

@@ -69,6 +69,10 @@ class ResultItem(BaseModel):
     attributes: dict[str, Any]
     data_source_id: str | None
     passage_index: int | None = None
+    type: str = Field(default="DOCUMENT", description="DOCUMENT (a ranked or featured document).")
+    featured: bool = Field(
+        default=False, description="Pinned by an administrator to this query (featured result)."
+    )
 
 
 class FacetValue(BaseModel):
@@ -81,12 +85,55 @@ class FacetResult(BaseModel):
     values: list[FacetValue]
 
 
+class FaqAnswer(BaseModel):
+    """An FAQ whose question matched the query: shown on top of the results."""
+
+    type: str = Field(default="QUESTION_ANSWER", description="Always QUESTION_ANSWER.")
+    faq_id: str
+    entry_id: str
+    question: str
+    answer: str
+    uri: str | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    score: float = Field(description="Cosine similarity of the query and the question.")
+
+
+class SuggestedAnswer(BaseModel):
+    """The sentence of a readable passage that best answers the query (Kendra's ANSWER item)."""
+
+    type: str = Field(default="ANSWER", description="Always ANSWER.")
+    document_id: str
+    title: str
+    uri: str | None = None
+    passage_index: int
+    answer_text: str = Field(description="The answering sentence.")
+    excerpt: Excerpt = Field(
+        description="The passage holding the answer; its highlight is the sentence's offsets."
+    )
+    confidence: float = Field(description="0..1: meaning and word overlap with the query.")
+    score_confidence: str = Field(description="VERY_HIGH, HIGH, MEDIUM or LOW (Kendra's).")
+
+
 class QueryResponse(BaseModel):
     query_id: str
     total: int
     results: list[ResultItem]
     facets: list[FacetResult] = Field(default_factory=list)
     spell_suggestion: str | None = None
+    answers: list[SuggestedAnswer] = Field(
+        default_factory=list,
+        description="ANSWER items: at most one suggested answer from the top results (page 1 "
+        "only); empty when no sentence answers with enough confidence.",
+    )
+    faq_answers: list[FaqAnswer] = Field(
+        default_factory=list,
+        description="QUESTION_ANSWER items: FAQs whose question matches the query (page 1 only).",
+    )
+    featured_results: list[ResultItem] = Field(
+        default_factory=list,
+        description="Documents pinned to this query that the user may read, shown before "
+        "``results`` (page 1 only); they never appear in ``results`` or ``total``.",
+    )
 
 
 class Passage(BaseModel):

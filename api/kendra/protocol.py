@@ -19,7 +19,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from api.kendra import datasources, identity, indexes, search_ops, syncjobs
+from api.kendra import curation, datasources, identity, indexes, search_ops, syncjobs
 from api.kendra.context import KendraContext
 from api.kendra.errors import KendraError, translate
 from api.kendra.sigv4 import SignedRequest
@@ -50,6 +50,15 @@ OPERATIONS: dict[str, Operation] = {
     "PutPrincipalMapping": identity.put_principal_mapping,
     "DescribePrincipalMapping": identity.describe_principal_mapping,
     "DeletePrincipalMapping": identity.delete_principal_mapping,
+    "CreateFaq": curation.create_faq,
+    "DescribeFaq": curation.describe_faq,
+    "ListFaqs": curation.list_faqs,
+    "DeleteFaq": curation.delete_faq,
+    "CreateFeaturedResultsSet": curation.create_featured_results_set,
+    "UpdateFeaturedResultsSet": curation.update_featured_results_set,
+    "DescribeFeaturedResultsSet": curation.describe_featured_results_set,
+    "ListFeaturedResultsSets": curation.list_featured_results_sets,
+    "BatchDeleteFeaturedResultsSet": curation.batch_delete_featured_results_set,
 }
 QUERY_ONLY = frozenset({"Query", "Retrieve", "SubmitFeedback"})
 WITH_WARNINGS = frozenset({"Query"})

@@ -11,7 +11,7 @@ from typing import Any
 
 from api.kendra.attributes import document_attributes, to_kendra_value
 from search.attribute_types import AttributeTypes
-from search.query import Excerpt, ResultItem
+from search.query import Excerpt, FaqAnswer, ResultItem, SuggestedAnswer
 
 RERANKED = 10.0
 """The engine ranks its reranked top N at 10 + (a blend of lexical and dense evidence in
@@ -55,17 +55,20 @@ def query_items(
     types: AttributeTypes,
     wanted: list[str] | None,
     sorted_by_attribute: bool,
-    answer: bool,
+    answer: SuggestedAnswer | None,
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Kendra ``ResultItems`` and the result id → document id map for feedback."""
+    """Kendra ``ResultItems`` (the suggested answer first) and the result id → document id map
+    for feedback."""
     items: list[dict[str, Any]] = []
     ids: dict[str, str] = {}
+    answered = False
     for n, result in enumerate(results):
         level = "NOT_AVAILABLE" if sorted_by_attribute else confidence(result.score)
         item = _document_item(f"{query_id}-{n}", result, types, wanted, level)
-        if answer and n == 0 and level == "VERY_HIGH" and result.excerpt.highlights:
-            items.append(_answer_item(f"{query_id}-a", item, result.excerpt))
+        if answer is not None and not answered and result.id == answer.document_id:
+            items.insert(0, _answer_item(f"{query_id}-a", item, answer))
             ids[f"{query_id}-a"] = result.id
+            answered = True
         items.append(item)
         ids[item["Id"]] = result.id
     return items, ids
@@ -90,10 +93,15 @@ def _document_item(
     return item
 
 
-def _answer_item(answer_id: str, document: dict[str, Any], excerpt: Excerpt) -> dict[str, Any]:
-    """Kendra's suggested answer: the best passage of a very strong first match."""
-    answer = {k: v for k, v in document.items() if k not in ("Id", "Type", "FeedbackToken")}
-    answer.update(
+def _answer_item(
+    answer_id: str, document: dict[str, Any], answer: SuggestedAnswer
+) -> dict[str, Any]:
+    """Kendra's suggested answer: the passage, its answering sentence marked as the top answer."""
+    item = {k: v for k, v in document.items() if k not in ("Id", "Type", "FeedbackToken")}
+    text = text_with_highlights(answer.excerpt)
+    for h in text["Highlights"]:
+        h["TopAnswer"] = True
+    item.update(
         {
             "Id": answer_id,
             "Type": "ANSWER",
@@ -102,13 +110,14 @@ def _answer_item(answer_id: str, document: dict[str, Any], excerpt: Excerpt) -> 
                 {
                     "Key": "AnswerText",
                     "ValueType": "TEXT_WITH_HIGHLIGHTS_VALUE",
-                    "Value": {"TextWithHighlightsValue": text_with_highlights(excerpt)},
+                    "Value": {"TextWithHighlightsValue": text},
                 }
             ],
+            "ScoreAttributes": {"ScoreConfidence": answer.score_confidence},
             "FeedbackToken": f"{answer_id}.{document['DocumentId']}"[:2048],
         }
     )
-    return answer
+    return item
 
 
 def facet_results(facets: list[Any], types: AttributeTypes) -> list[dict[str, Any]]:
@@ -163,3 +172,55 @@ def spell_corrections(text: str, suggestion: str | None) -> list[dict[str, Any]]
             )
         offset += len(word) + 1
     return [{"SuggestedQueryText": suggestion, "Corrections": corrections}]
+
+
+def featured_items(
+    query_id: str, results: list[ResultItem], types: AttributeTypes, wanted: list[str] | None
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Kendra ``FeaturedResultsItems``: pinned documents the user may read."""
+    items: list[dict[str, Any]] = []
+    ids: dict[str, str] = {}
+    for n, result in enumerate(results):
+        item = _document_item(f"{query_id}-f{n}", result, types, wanted, "NOT_AVAILABLE")
+        item.pop("ScoreAttributes", None)
+        items.append(item)
+        ids[item["Id"]] = result.id
+    return items, ids
+
+
+def _text_value(key: str, text: str) -> dict[str, Any]:
+    return {
+        "Key": key,
+        "ValueType": "TEXT_WITH_HIGHLIGHTS_VALUE",
+        "Value": {"TextWithHighlightsValue": {"Text": text, "Highlights": []}},
+    }
+
+
+def faq_items(
+    query_id: str, answers: list[FaqAnswer]
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Kendra ``QUESTION_ANSWER`` items: the question and its answer as additional attributes."""
+    items: list[dict[str, Any]] = []
+    ids: dict[str, str] = {}
+    for n, answer in enumerate(answers):
+        item_id = f"{query_id}-q{n}"
+        item: dict[str, Any] = {
+            "Id": item_id,
+            "Type": "QUESTION_ANSWER",
+            "Format": "TEXT",
+            "DocumentId": answer.entry_id,
+            "DocumentTitle": {"Text": answer.question, "Highlights": []},
+            "DocumentExcerpt": {"Text": answer.answer, "Highlights": []},
+            "AdditionalAttributes": [
+                _text_value("QuestionText", answer.question),
+                _text_value("AnswerText", answer.answer),
+            ],
+            "DocumentAttributes": [],
+            "ScoreAttributes": {"ScoreConfidence": passage_confidence(answer.score)},
+            "FeedbackToken": f"{item_id}.{answer.entry_id}"[:2048],
+        }
+        if answer.uri:
+            item["DocumentURI"] = answer.uri
+        items.append(item)
+        ids[item_id] = answer.entry_id
+    return items, ids

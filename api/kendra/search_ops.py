@@ -19,11 +19,14 @@ from api.kendra.errors import not_found, validation
 from api.kendra.principals import principal
 from api.kendra.results import (
     facet_results,
+    faq_items,
+    featured_items,
     passage_confidence,
     query_items,
     spell_corrections,
 )
 from api.models import Click, FeedbackBody, Relevance
+from search.extras import search_with_extras
 from search.filters import AttributeFilter
 from search.query import FacetRequest, QueryRequest, RetrieveRequest, Sort, SortOrder
 
@@ -143,7 +146,10 @@ def query(ctx: KendraContext, body: dict[str, Any], warnings: list[str]) -> dict
     )
     who = principal(ctx, index, body, warnings)
     started = time.perf_counter()
-    response = ctx.svc.runtime.engine.search(request, who)
+    svc = ctx.svc
+    response = search_with_extras(
+        svc.runtime.engine, svc.faqs, svc.featured, request, who, index_id=index.id
+    )
     took_ms = (time.perf_counter() - started) * 1000
     ctx.svc.query_log.record(
         response.query_id, text, who.user, response.total, page_number, took_ms
@@ -155,12 +161,14 @@ def query(ctx: KendraContext, body: dict[str, Any], warnings: list[str]) -> dict
         ctx.types,
         wanted,
         sorted_by_attribute=request.sort is not None,
-        answer=page_number == 1 and result_type in (None, "ANSWER"),
+        answer=response.answers[0] if response.answers else None,
     )
-    if result_type == "QUESTION_ANSWER":
-        warnings.append("Quarry has no FAQs: QUESTION_ANSWER results are always empty")
-        items = []
-    elif result_type is not None:
+    faq, faq_ids = faq_items(query_id, response.faq_answers)
+    featured, featured_ids = featured_items(query_id, response.featured_results, ctx.types, wanted)
+    ids.update(faq_ids)
+    ids.update(featured_ids)
+    items = faq + items
+    if result_type is not None:
         items = [i for i in items if i["Type"] == result_type]
     _remember(ctx, response.query_id, index.id, text, who.user, ids)
     out: dict[str, Any] = {
@@ -168,6 +176,7 @@ def query(ctx: KendraContext, body: dict[str, Any], warnings: list[str]) -> dict
         "ResultItems": items,
         "FacetResults": facet_results(response.facets, ctx.types),
         "TotalNumberOfResults": response.total,
+        "FeaturedResultsItems": featured,
     }
     if shapes.boolean(spell, "IncludeQuerySpellCheckSuggestions", False):
         out["SpellCorrectedQueries"] = spell_corrections(text, response.spell_suggestion)

@@ -25,6 +25,7 @@ from api.models import (
     SuggestResponse,
 )
 from search import metrics
+from search.extras import search_with_extras
 from search.query import QueryRequest, QueryResponse, RetrievalMode, RetrieveResponse
 from search.suggest import suggest as suggest_titles_and_queries
 
@@ -66,7 +67,9 @@ def query(
     principal = who.principal(body.user_context)
     request: QueryRequest = body  # a QueryBody is a QueryRequest; the engine ignores the rest
     started = time.perf_counter()
-    response = svc.runtime.engine.search(request, principal, mode=mode)
+    response = search_with_extras(
+        svc.runtime.engine, svc.faqs, svc.featured, request, principal, mode=mode
+    )
     took = (time.perf_counter() - started) * 1000
     metrics.QUERY_LATENCY.labels(mode.value).observe(took / 1000)
     svc.query_log.record(

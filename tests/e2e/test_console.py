@@ -488,3 +488,61 @@ def test_a_signed_user_token_searches_as_that_user(browser: WebDriver, base_url:
     _search_settled(browser)
     assert _text(browser, "summary") == "5 results"
     assert _text(browser, "identity") == "signed-in token"
+
+
+def test_answers_faqs_and_featured_results_are_shown_and_marked(
+    browser: WebDriver, base_url: str
+) -> None:
+    import httpx
+
+    from tests.integration.test_api_support import ADMIN
+
+    faq = httpx.post(
+        base_url + "/v1/faqs",
+        headers=ADMIN,
+        json={"name": "console", "content": "Can I carry over unused vacation days?,Up to five.\n"},
+        timeout=60,
+    )
+    assert faq.status_code == 201, faq.text
+    pinned = httpx.post(
+        base_url + "/v1/featured-results",
+        headers=ADMIN,
+        json={"name": "console", "query_terms": ["accrue"], "document_ids": ["corpus:onboarding"]},
+        timeout=60,
+    )
+    assert pinned.status_code == 201, pinned.text
+    try:
+        browser.get(base_url + "/")
+        box = browser.find_element(By.ID, "q")
+        box.send_keys("How many days of paid vacation do employees accrue?", Keys.ENTER)
+        _wait(browser).until(
+            ec.presence_of_element_located((By.CSS_SELECTOR, '#answers [data-type="ANSWER"] mark'))
+        )
+        _search_settled(browser)
+        answer = browser.find_element(By.CSS_SELECTOR, '#answers [data-type="ANSWER"]')
+        assert "suggested answer" in answer.text.lower()
+        assert answer.find_element(By.TAG_NAME, "mark").text == (
+            "Employees accrue twenty days of paid vacation per year."
+        )
+        featured = browser.find_elements(By.CSS_SELECTOR, "#featured .result")
+        assert [f.find_element(By.TAG_NAME, "h3").text for f in featured] == [
+            "New hire onboarding checklist"
+        ]
+        assert "featured" in featured[0].text.lower()
+        assert "New hire onboarding checklist" not in _titles(browser)
+
+        box.clear()
+        box.send_keys("can I carry over my unused vacation days", Keys.ENTER)
+        _wait(browser).until(
+            ec.presence_of_element_located(
+                (By.CSS_SELECTOR, '#answers [data-type="QUESTION_ANSWER"]')
+            )
+        )
+        faq_box = browser.find_element(By.CSS_SELECTOR, '#answers [data-type="QUESTION_ANSWER"]')
+        assert "faq" in faq_box.text.lower() and "Up to five." in faq_box.text
+        assert browser.find_elements(By.CSS_SELECTOR, "#featured .result") == []
+    finally:
+        httpx.delete(f"{base_url}/v1/faqs/{faq.json()['id']}", headers=ADMIN, timeout=60)
+        httpx.delete(
+            f"{base_url}/v1/featured-results/{pinned.json()['id']}", headers=ADMIN, timeout=60
+        )

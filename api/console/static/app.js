@@ -279,7 +279,37 @@ function resultNode(item) {
       ack));
 }
 
+// The suggested answer and FAQ answers above the results, each marked with what it is.
+function answerNodes(response) {
+  const nodes = [];
+  for (const a of response.answers || []) {
+    const href = a.uri && /^https?:\/\//i.test(a.uri) ? a.uri : null;
+    const source = href ? el("a", { href, target: "_blank", rel: "noopener noreferrer" }, a.title || a.document_id)
+      : (a.title || a.document_id);
+    nodes.push(el("div", { class: "answer", "data-type": "ANSWER" },
+      el("span", { class: "kind" }, "Suggested answer"),
+      excerptNode(a.excerpt),
+      el("div", { class: "meta" }, "From ", source, ` · confidence ${a.score_confidence.toLowerCase().replace("_", " ")}`)));
+  }
+  for (const f of response.faq_answers || []) {
+    nodes.push(el("div", { class: "answer", "data-type": "QUESTION_ANSWER" },
+      el("span", { class: "kind" }, "FAQ"),
+      el("p", { class: "question" }, f.question),
+      el("p", { class: "excerpt" }, f.answer)));
+  }
+  return nodes;
+}
+
+function featuredNode(item) {
+  const node = resultNode(item);
+  node.classList.add("is-featured");
+  node.prepend(el("span", { class: "kind" }, "Featured"));
+  return node;
+}
+
 function render(response, pageSize) {
+  $("answers").replaceChildren(...answerNodes(response));
+  $("featured").replaceChildren(...(response.featured_results || []).map(featuredNode));
   state.total = response.total;
   state.queryId = response.query_id;
   const first = response.total === 0 ? 0 : (state.page - 1) * pageSize + 1;

@@ -1,0 +1,206 @@
+"""Suggested answers: the one sentence of the top results' best passages that answers the query.
+
+Built from what the query path already found: the best readable passages of the top results
+(fetched again under the searcher's ACL filter) are split into sentences, and every sentence is
+scored against the query by meaning (cosine of the embeddings) and by words (how many of the
+query's content words it holds). The best sentence is returned with its passage, offsets and a
+confidence; nothing is returned when the confidence is below ``MIN_CONFIDENCE``, because a wrong
+answer on top of the results misleads more than no answer does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from elasticsearch import Elasticsearch
+
+from acl import Principal
+from search.embed import Embedder
+from search.filters import acl_filter
+from search.query import Excerpt, Highlight, ResultItem, SuggestedAnswer
+
+TOP_DOCUMENTS = 3
+PASSAGES_PER_DOCUMENT = 2
+MAX_SENTENCES = 40
+SEMANTIC_WEIGHT = 0.6
+MIN_CONFIDENCE = 0.55
+"""Below this a sentence is not offered (chosen on the demo question set, bench/answers.py)."""
+MIN_SENTENCE_CHARS = 20
+MAX_SENTENCE_CHARS = 600
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_BLOCK = re.compile(r"[^\n\t]+")
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(
+    re.findall(
+        r"\w+",
+        """a an the and or but if of to in on at by for with from as into about over under is are was
+    were be been being do does did doing have has had having what which who whom whose when where
+    why how can could should would will shall may might must i me my we our you your he she it its
+    they them their this that these those there here any some all each every no not than then so
+    such very just also get gets got please tell know""",
+    )
+)
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """(begin, end) offsets of the sentences of ``text``, stripped of surrounding spaces."""
+    spans: list[tuple[int, int]] = []
+    # Line breaks and tabs end a sentence too (titles, list items, table cells).
+    for block in _BLOCK.finditer(text):
+        start = block.start()
+        for m in _SENTENCE_END.finditer(text, block.start(), block.end()):
+            spans.append((start, m.start()))
+            start = m.end()
+        spans.append((start, block.end()))
+    out = []
+    for b, e in spans:
+        while b < e and text[b].isspace():
+            b += 1
+        while e > b and text[e - 1].isspace():
+            e -= 1
+        if e > b:
+            out.append((b, e))
+    return out
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def content_words(text: str) -> set[str]:
+    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def overlap(query_words: set[str], sentence: str) -> float:
+    """The share of the query's content words the sentence holds."""
+    if not query_words:
+        return 0.0
+    return len(query_words & content_words(sentence)) / len(query_words)
+
+
+def confidence_label(confidence: float) -> str:
+    """Kendra's ScoreConfidence buckets for the confidence."""
+    if confidence >= 0.8:
+        return "VERY_HIGH"
+    if confidence >= 0.7:
+        return "HIGH"
+    if confidence >= 0.6:
+        return "MEDIUM"
+    return "LOW"
+
+
+@dataclass
+class _Sentence:
+    doc: dict[str, Any]
+    passage_index: int
+    passage: str
+    begin: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        return self.passage[self.begin : self.end]
+
+
+def _passages(
+    es: Elasticsearch, alias: str, results: Sequence[ResultItem], text: str, principal: Principal
+) -> list[tuple[dict[str, Any], int, str]]:
+    """The best passages of the top results, read again under the ACL filter."""
+    top = list(results[:TOP_DOCUMENTS])
+    if not top:
+        return []
+    response = es.search(
+        index=alias,
+        size=len(top),
+        query={
+            "bool": {
+                "filter": [{"terms": {"doc_id": [r.id for r in top]}}, acl_filter(principal)],
+                "should": [
+                    {
+                        "nested": {
+                            "path": "passages",
+                            "score_mode": "max",
+                            "query": {"match": {"passages.text": text}},
+                            "inner_hits": {
+                                "size": PASSAGES_PER_DOCUMENT,
+                                "_source": ["passages.index"],
+                            },
+                        }
+                    }
+                ],
+            }
+        },
+        source={"includes": ["doc_id", "title", "source_uri", "passages.text", "passages.index"]},
+    ).body
+    by_id = {h["_source"]["doc_id"]: h for h in response["hits"]["hits"]}
+    out: list[tuple[dict[str, Any], int, str]] = []
+    for result in top:
+        hit = by_id.get(result.id)
+        if hit is None:
+            continue
+        passages = hit["_source"].get("passages") or []
+        inner = hit.get("inner_hits", {}).get("passages", {}).get("hits", {}).get("hits", [])
+        chosen = [int(i["_nested"]["offset"]) for i in inner]
+        if result.passage_index is not None:
+            chosen.append(result.passage_index)
+        if not chosen:
+            chosen = [0]
+        for offset in dict.fromkeys(chosen):
+            if 0 <= offset < len(passages):
+                p = passages[offset]
+                out.append((hit["_source"], int(p.get("index", offset)), p.get("text") or ""))
+    return out
+
+
+def suggest_answer(
+    es: Elasticsearch,
+    alias: str,
+    embedder: Embedder,
+    text: str,
+    principal: Principal,
+    results: Sequence[ResultItem],
+    min_confidence: float = MIN_CONFIDENCE,
+) -> SuggestedAnswer | None:
+    """The best answering sentence of the top results' readable passages, or None."""
+    candidates: list[_Sentence] = []
+    for doc, index, passage in _passages(es, alias, results, text, principal):
+        for b, e in sentences(passage):
+            if MIN_SENTENCE_CHARS <= e - b <= MAX_SENTENCE_CHARS:
+                candidates.append(_Sentence(doc, index, passage, b, e))
+    candidates = candidates[:MAX_SENTENCES]
+    if not candidates:
+        return None
+    unique = list(dict.fromkeys(c.text for c in candidates))
+    vectors = dict(zip(unique, embedder.encode(unique), strict=True))
+    query_vector = np.asarray(embedder.encode_one(text), dtype=np.float32)
+    query_words = content_words(text)
+    best: tuple[float, _Sentence] | None = None
+    for c in candidates:
+        cos = float(np.dot(query_vector, vectors[c.text]))
+        score = SEMANTIC_WEIGHT * cos + (1 - SEMANTIC_WEIGHT) * overlap(query_words, c.text)
+        if best is None or score > best[0]:
+            best = (score, c)
+    assert best is not None
+    confidence, chosen = best
+    if confidence < min_confidence:
+        return None
+    return SuggestedAnswer(
+        document_id=chosen.doc["doc_id"],
+        title=chosen.doc.get("title") or "",
+        uri=chosen.doc.get("source_uri"),
+        passage_index=chosen.passage_index,
+        answer_text=chosen.text,
+        excerpt=Excerpt(
+            text=chosen.passage, highlights=[Highlight(begin=chosen.begin, end=chosen.end)]
+        ),
+        confidence=round(confidence, 4),
+        score_confidence=confidence_label(confidence),
+    )
