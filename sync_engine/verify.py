@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 
 ACL_FIELDS = ("acl_allow_users", "acl_allow_groups", "acl_deny_users", "acl_deny_groups")
 SAMPLE_IDS = 100
-_INDEX_SETTINGS = {"number_of_shards": 1, "auto_expand_replicas": "0-1"}
 MAPPING: dict[str, Any] = {
     "dynamic": False,
     "properties": {
@@ -86,6 +85,7 @@ class Verifier:
         self.runtime = runtime
         self.store = store
         self.index = runtime.settings.system_index("sync-verifications")
+        self.index_settings = runtime.settings.index_settings("system")
 
     def run(
         self, data_source_id: str, sample: int | None = None, repair: bool = False
@@ -115,7 +115,9 @@ class Verifier:
         return record
 
     def history(self, data_source_id: str, limit: int = 20) -> list[Verification]:
-        ensure_index(self.runtime.es, self.index, MAPPING, _INDEX_SETTINGS)
+        """The source's last verifications, newest first (the source must exist)."""
+        self.store.source_doc(data_source_id)  # NotFound for an unknown data source
+        ensure_index(self.runtime.es, self.index, MAPPING, self.index_settings)
         response = self.runtime.es.search(
             index=self.index,
             size=limit,
@@ -203,7 +205,7 @@ class Verifier:
             after = hits[-1]["sort"]
 
     def _save(self, record: Verification) -> None:
-        ensure_index(self.runtime.es, self.index, MAPPING, _INDEX_SETTINGS)
+        ensure_index(self.runtime.es, self.index, MAPPING, self.index_settings)
         self.runtime.es.index(
             index=self.index, id=record.id, document=record.model_dump(mode="json"), refresh=True
         )

@@ -23,14 +23,21 @@ def verify(
         bool,
         typer.Option("--repair", help="Re-write stale or missing documents, delete extra ones."),
     ] = False,
+    history: Annotated[
+        bool, typer.Option("--history", help="List the last verifications instead of running one.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Check that the index equals the source: missing, extra, stale content, stale ACLs.
 
     Exits 1 when drift was found (even if --repair fixed it), 0 when the index is clean.
 
-    Examples: quarry verify handbook · quarry verify intranet --sample 200 --repair
+    Examples: quarry verify handbook · quarry verify intranet --sample 200 --repair ·
+    quarry verify handbook --history
     """
+    if history:
+        _history(ctx, name, as_json)
+        return
     record = services(ctx).verifier.run(name, sample=sample, repair=repair)
     if as_json:
         emit_json(record)
@@ -49,3 +56,32 @@ def verify(
             out.print(f"  repaired: {record.repaired}")
     if record.drift:
         raise typer.Exit(EXIT_FAILURE)
+
+
+def _history(ctx: typer.Context, name: str, as_json: bool) -> None:
+    from rich.table import Table
+
+    records = services(ctx).verifier.history(name)
+    if as_json:
+        emit_json(records)
+        return
+    if not records:
+        out.print(f"{escape(name)} has not been verified yet: run `quarry verify {escape(name)}`.")
+        return
+    table = Table(
+        "started",
+        "status",
+        "drift",
+        "compared",
+        "repaired",
+        title=f"Verifications of {escape(name)}",
+    )
+    for r in records:
+        table.add_row(
+            r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.status,
+            str(r.drift),
+            f"{r.compared}/{r.source_documents}",
+            str(r.repaired),
+        )
+    out.print(table)

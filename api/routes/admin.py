@@ -92,13 +92,23 @@ def check_datasource(
 
 @router.post("/datasources/{data_source_id}/verify", response_model=Verification)
 def verify_datasource(
-    data_source_id: str,
+    data_source_id: DataSourceId,
     sample: int | None = Query(default=None, ge=1, description="Compare N random documents."),
     repair: bool = Query(default=False, description="Fix the drift (under the sync lock)."),
     svc: Services = Depends(services),
 ) -> Verification:
     """Compare the index with the source (missing, extra, stale content, stale ACL); recorded."""
     return svc.verifier.run(data_source_id, sample, repair)
+
+
+@router.get("/datasources/{data_source_id}/verifications", response_model=list[Verification])
+def list_verifications(
+    data_source_id: DataSourceId,
+    limit: int = Query(default=20, ge=1, le=100),
+    svc: Services = Depends(services),
+) -> list[Verification]:
+    """The data source's last verifications, newest first."""
+    return svc.verifier.history(data_source_id, limit)
 
 
 @router.post(

@@ -102,4 +102,8 @@ def test_verify_finds_each_kind_of_drift_and_repair_removes_it(
     assert sampled.exit_code == (1 if record["missing"] else 0)
     full = runner.invoke(cli_app, ["verify", ds])
     assert full.exit_code == 1 and "missing: 1" in full.output
+    listed = runner.invoke(cli_app, ["verify", ds, "--history", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.output)[0]["status"] == "drift"
+    assert len(json.loads(listed.output)) == len(verifier.history(ds)) >= 7
     sources.delete(ds)
