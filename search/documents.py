@@ -42,3 +42,19 @@ def access_list(doc: dict[str, Any]) -> AccessControlList:
         deny_users=values("acl_deny_users"),
         deny_groups=values("acl_deny_groups"),
     )
+
+
+def names_user(es: Elasticsearch, alias: str, user: str) -> bool:
+    """Whether any indexed document's access list names ``user`` (either case)."""
+    fields = ["acl_allow_users", "acl_deny_users"]
+    query = {
+        "bool": {
+            "should": [{"term": {f: user}} for f in fields]
+            + [{"term": {f"{f}.lower": user}} for f in fields],
+            "minimum_should_match": 1,
+        }
+    }
+    try:
+        return bool(es.count(index=alias, query=query).body["count"])
+    except NotFoundError:
+        return False

@@ -119,9 +119,20 @@ def identity_show(
         )
         return
     if not rows:
-        out.print(
-            f"{escape(user)} belongs to no group in the identity store (only GROUP_EVERYONE)."
-        )
+        from search.documents import names_user
+
+        svc = services(ctx)
+        if names_user(svc.runtime.es, svc.settings.docs_alias, user):
+            out.print(
+                f"{escape(user)} belongs to no group in the identity store (only GROUP_EVERYONE); "
+                "documents name them directly."
+            )
+        else:
+            out.print(
+                f"{escape(user)} is unknown: no group of any data source holds them and no "
+                "indexed document names them. Check the spelling: ids are matched as each "
+                "source writes them (`quarry identity show` takes the id, not a display name)."
+            )
         return
     table = Table("group", "counts for", "how", title=f"Groups of {escape(user)}")
     for scope, group, chain in rows:

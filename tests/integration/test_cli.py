@@ -331,6 +331,8 @@ def test_json_output_of_read_commands_parses(cli: Cli, rt: Runtime) -> None:
     assert isinstance(cli.json("datasource", "list"), list)
     who = cli.json("identity", "show", "nobody-at-all")
     assert who == {"user": "nobody-at-all", "groups": []}
+    unknown = cli("identity", "show", "nobody-at-all")
+    assert unknown.returncode == 0 and "is unknown" in unknown.stdout
     status = subprocess.run(
         [sys.executable, "-m", "api.cli", "status", "--json"],
         cwd=ROOT,
