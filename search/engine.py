@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +52,8 @@ from search.results import (
 log = logging.getLogger(__name__)
 
 _EMBED_POOL = ThreadPoolExecutor(max_workers=32, thread_name_prefix="quarry-embed")
+_STAGE_POOL = ThreadPoolExecutor(max_workers=32, thread_name_prefix="quarry-stage")
+"""Independent follow-up requests of one search, run side by side."""
 """Threads mostly wait here: concurrent queries are encoded in one batch (Embedder)."""
 
 RRF_K = 60
@@ -282,10 +284,17 @@ class SearchEngine:
                 **extra,
             )
         candidates = self._fuse(lexical, dense)
-        if lexical and dense:
-            self._complete_lexical(candidates, text, filters)
+        # The neighbours' BM25 scores and the lexical matches' similarities are fetched at the
+        # same time: they concern disjoint candidates and both are known before scoring.
+        completing = (
+            _STAGE_POOL.submit(self._complete_lexical, candidates, text, filters)
+            if lexical and dense
+            else None
+        )
         if mode is RetrievalMode.RERANK and vector is not None and candidates:
-            self._rerank(candidates, vector)
+            self._rerank(candidates, vector, completing)
+        elif completing is not None:
+            completing.result()
         ranked = sorted(candidates.values(), key=lambda c: (-c.tier, -c.final))
         neighbours: list[_Candidate] = []
         if mode is not RetrievalMode.DENSE:
@@ -326,8 +335,10 @@ class SearchEngine:
         ids = [c.doc_id for c in candidates.values() if c.lexical is None]
         if not ids:
             return
+        # Scores only, for ids the kNN stage found under ``filters`` (ACL included); the page
+        # fetch applies the ACL again, so the large filter need not be evaluated a third time.
         response = self._run(
-            query=self._lexical_query(text, [*filters, {"ids": {"values": ids}}]),
+            query=self._lexical_query(text, [{"ids": {"values": ids}}]),
             size=len(ids),
             source=False,
         )
@@ -349,7 +360,12 @@ class SearchEngine:
             c.final = c.fused
         return candidates
 
-    def _rerank(self, candidates: dict[str, _Candidate], vector: list[float]) -> None:
+    def _rerank(
+        self,
+        candidates: dict[str, _Candidate],
+        vector: list[float],
+        completing: Future[None] | None = None,
+    ) -> None:
         """Best-passage similarity for the fused top N, combined with the lexical score.
 
         Candidates the kNN stage already scored keep that score; the others (lexical-only
@@ -371,6 +387,8 @@ class SearchEngine:
                 c = candidates[hit["_id"]]
                 c.dense = cosine(hit["_score"])
                 c.passage_index = best_passage(hit)
+        if completing is not None:
+            completing.result()  # the neighbours' lexical scores take part below
         best = max((c.lexical for c in candidates.values() if c.lexical is not None), default=0.0)
         for c in top:
             # Matches first, then neighbours, each ahead of the rest of the fusion.
