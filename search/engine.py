@@ -39,22 +39,20 @@ from search.query import (
     SortOrder,
 )
 from search.results import (
-    POST,
-    PRE,
-    RESULT_SOURCE,
-    attributes,
+    PAGE_SOURCE,
     best_passage,
     cosine,
-    excerpt,
     limit_words,
+    page_query,
+    result_item,
 )
 
 log = logging.getLogger(__name__)
 
 _EMBED_POOL = ThreadPoolExecutor(max_workers=32, thread_name_prefix="quarry-embed")
+"""Threads mostly wait here: concurrent queries are encoded in one batch (Embedder)."""
 _STAGE_POOL = ThreadPoolExecutor(max_workers=32, thread_name_prefix="quarry-stage")
 """Independent follow-up requests of one search, run side by side."""
-"""Threads mostly wait here: concurrent queries are encoded in one batch (Embedder)."""
 
 RRF_K = 60
 SPELL_CANDIDATES = 20
@@ -443,57 +441,20 @@ class SearchEngine:
             return []
         ids = [c.doc_id for c in page]
         response = self._run(
-            query={
-                "bool": {
-                    "filter": [{"ids": {"values": ids}}, *filters],
-                    "should": [
-                        {
-                            "nested": {
-                                "path": "passages",
-                                "score_mode": "max",
-                                "query": {"match": {"passages.text": text}},
-                                "inner_hits": {
-                                    "size": 1,
-                                    "_source": ["passages.index"],
-                                    "highlight": {
-                                        "fields": {
-                                            "passages.text": {
-                                                "number_of_fragments": 0,
-                                                "pre_tags": [PRE],
-                                                "post_tags": [POST],
-                                            }
-                                        }
-                                    },
-                                },
-                            }
-                        }
-                    ],
-                }
-            },
+            query=page_query(text, [{"ids": {"values": ids}}, *filters]),
             size=len(ids),
-            source={"includes": [*RESULT_SOURCE, "passages.text", "passages.index"]},
+            source=PAGE_SOURCE,
         )
         by_id = {h["_id"]: h for h in response["hits"]["hits"]}
-        items: list[ResultItem] = []
-        for c in page:
-            hit = by_id.get(c.doc_id)
-            if hit is None:  # deleted between the stages
-                continue
-            src = hit["_source"]
-            shown, passage_index = excerpt(hit, c.passage_index)
-            items.append(
-                ResultItem(
-                    id=src["doc_id"],
-                    title=src.get("title") or "",
-                    uri=src.get("source_uri"),
-                    excerpt=shown,
-                    score=round(c.final if c.final else (c.lexical or 0.0), 6),
-                    attributes=attributes(src),
-                    data_source_id=src.get("data_source_id"),
-                    passage_index=passage_index,
-                )
+        return [
+            result_item(
+                by_id[c.doc_id],
+                c.passage_index,
+                round(c.final if c.final else (c.lexical or 0.0), 6),
             )
-        return items
+            for c in page
+            if c.doc_id in by_id  # absent: deleted between the stages
+        ]
 
     # ----- facets and suggestions
     def _facet_aggs(self, request: QueryRequest) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from search.errors import Conflict, NotFound
 from search.faq import DEFAULT_INDEX
 from search.filters import acl_filter
 from search.query import ResultItem
-from search.results import POST, PRE, RESULT_SOURCE, attributes, excerpt
+from search.results import PAGE_SOURCE, page_query, result_item
 from search.system_index import SystemIndex
 
 MAX_DOCUMENTS = 4
@@ -270,55 +270,13 @@ def featured_items(
     response = es.search(
         index=alias,
         size=len(doc_ids),
-        query={
-            "bool": {
-                "filter": [{"terms": {"doc_id": doc_ids}}, acl_filter(principal)],
-                "should": [
-                    {
-                        "nested": {
-                            "path": "passages",
-                            "score_mode": "max",
-                            "query": {"match": {"passages.text": text}},
-                            "inner_hits": {
-                                "size": 1,
-                                "_source": ["passages.index"],
-                                "highlight": {
-                                    "fields": {
-                                        "passages.text": {
-                                            "number_of_fragments": 0,
-                                            "pre_tags": [PRE],
-                                            "post_tags": [POST],
-                                        }
-                                    }
-                                },
-                            },
-                        }
-                    }
-                ],
-            }
-        },
-        source={"includes": [*RESULT_SOURCE, "passages.text", "passages.index"]},
+        query=page_query(text, [{"terms": {"doc_id": doc_ids}}, acl_filter(principal)]),
+        source=PAGE_SOURCE,
     ).body
     by_id = {h["_source"]["doc_id"]: h for h in response["hits"]["hits"]}
-    items: list[ResultItem] = []
-    for doc_id in doc_ids:
-        hit = by_id.get(doc_id)
-        if hit is None:  # unreadable, or not in the index (any more)
-            continue
-        src = hit["_source"]
-        shown, passage_index = excerpt(hit, None)
-        items.append(
-            ResultItem(
-                id=src["doc_id"],
-                title=src.get("title") or "",
-                uri=src.get("source_uri"),
-                excerpt=shown,
-                score=0.0,
-                attributes=attributes(src),
-                data_source_id=src.get("data_source_id"),
-                passage_index=passage_index,
-                type="DOCUMENT",
-                featured=True,
-            )
-        )
-    return items
+    # Unreadable or no longer indexed pinned documents are simply absent.
+    return [
+        result_item(by_id[doc_id], None, 0.0, type="DOCUMENT", featured=True)
+        for doc_id in doc_ids
+        if doc_id in by_id
+    ]

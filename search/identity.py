@@ -203,9 +203,10 @@ class IdentityStore:
         return {b["key"] for b in buckets} - {GLOBAL}
 
     # ----- reads: acl.MembershipEdges
-    def direct_groups(self, user: str, namespaces: Sequence[str], fold: bool) -> set[str]:
-        self.ensure()
-        field, value = ("users_lc", user.lower()) if fold else ("users", user)
+    def _records(
+        self, namespaces: Sequence[str], field: str, values: list[str]
+    ) -> list[dict[str, Any]]:
+        """Records of ``namespaces`` whose ``field`` holds any of ``values`` (up to _PAGE)."""
         response = self.es.search(
             index=self.index,
             size=_PAGE,
@@ -213,13 +214,18 @@ class IdentityStore:
                 "bool": {
                     "filter": [
                         {"terms": {"data_source_id": list(namespaces)}},
-                        {"term": {field: value}},
+                        {"terms": {field: values}},
                     ]
                 }
             },
-            source={"includes": ["group"]},
+            source={"includes": ["group", field]},
         )
-        return {hit["_source"]["group"] for hit in response.body["hits"]["hits"]}
+        return [hit["_source"] for hit in response.body["hits"]["hits"]]
+
+    def direct_groups(self, user: str, namespaces: Sequence[str], fold: bool) -> set[str]:
+        self.ensure()
+        field, value = ("users_lc", user.lower()) if fold else ("users", user)
+        return {src["group"] for src in self._records(namespaces, field, [value])}
 
     def parents(
         self, groups: Sequence[str], namespaces: Sequence[str], fold: bool
@@ -230,21 +236,7 @@ class IdentityStore:
         found: list[tuple[str, str]] = []
         for start in range(0, len(values), 1000):
             chunk = values[start : start + 1000]
-            response = self.es.search(
-                index=self.index,
-                size=_PAGE,
-                query={
-                    "bool": {
-                        "filter": [
-                            {"terms": {"data_source_id": list(namespaces)}},
-                            {"terms": {field: chunk}},
-                        ]
-                    }
-                },
-                source={"includes": ["group", field]},
-            )
             wanted = set(chunk)
-            for hit in response.body["hits"]["hits"]:
-                src = hit["_source"]
+            for src in self._records(namespaces, field, chunk):
                 found += [(src["group"], child) for child in src.get(field, []) if child in wanted]
         return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from search.mapping import RESERVED_ATTRIBUTES
-from search.query import Excerpt, Highlight
+from search.query import Excerpt, Highlight, ResultItem
 
 PRE, POST = "\ue000", "\ue001"
 EXCERPT_CHARS = 300
@@ -107,3 +107,57 @@ def trim(text: str, highlights: list[Highlight]) -> Excerpt:
         if h.begin >= start and h.end <= stop
     ]
     return Excerpt(text=text[start:stop], highlights=kept)
+
+
+PAGE_SOURCE = {"includes": [*RESULT_SOURCE, "passages.text", "passages.index"]}
+"""What a page of results reads of each document (its fields and passage texts)."""
+
+
+def page_query(text: str, filters: list[dict[str, Any]]) -> dict[str, Any]:
+    """The documents ``filters`` select, each with its best-matching passage highlighted."""
+    return {
+        "bool": {
+            "filter": filters,
+            "should": [
+                {
+                    "nested": {
+                        "path": "passages",
+                        "score_mode": "max",
+                        "query": {"match": {"passages.text": text}},
+                        "inner_hits": {
+                            "size": 1,
+                            "_source": ["passages.index"],
+                            "highlight": {
+                                "fields": {
+                                    "passages.text": {
+                                        "number_of_fragments": 0,
+                                        "pre_tags": [PRE],
+                                        "post_tags": [POST],
+                                    }
+                                }
+                            },
+                        },
+                    }
+                }
+            ],
+        }
+    }
+
+
+def result_item(
+    hit: dict[str, Any], passage_index: int | None, score: float, **extra: Any
+) -> ResultItem:
+    """One page hit (read with ``page_query``) as a result, its excerpt from its best passage."""
+    src = hit["_source"]
+    shown, shown_passage = excerpt(hit, passage_index)
+    return ResultItem(
+        id=src["doc_id"],
+        title=src.get("title") or "",
+        uri=src.get("source_uri"),
+        excerpt=shown,
+        score=score,
+        attributes=attributes(src),
+        data_source_id=src.get("data_source_id"),
+        passage_index=shown_passage,
+        **extra,
+    )
