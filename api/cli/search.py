@@ -24,13 +24,12 @@ if TYPE_CHECKING:
 
 def _token_principal(svc: Services, token: str) -> Principal:
     """Resolve a user-context token under the API's token settings (``QUARRY_JWT_*``)."""
-    from acl import TokenResolver
     from api.settings import api_settings
 
     if token == "-":  # from stdin, so that it appears neither in `ps` nor in shell history
         token = sys.stdin.readline().strip()
-    resolver = TokenResolver(api_settings(svc.settings).token_config())
-    return svc.principals.from_token(token, resolver)
+    # The deployment's resolver: a refused token type names the QUARRY_JWT_* setting it lacks.
+    return svc.principals.from_token(token, api_settings(svc.settings).token_resolver())
 
 
 FILTER_OPERATORS = (

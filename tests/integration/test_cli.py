@@ -175,6 +175,9 @@ def test_admin_flow_from_create_to_delete(
     assert principal["groups"] == ["GROUP_extra", "GROUP_hr", "GROUP_payroll"]
     untrusted = cli("query", "salary", "--token", token)  # JSON tokens are off by default
     assert untrusted.returncode == 2 and "JSON user tokens are not enabled" in untrusted.stderr
+    assert "QUARRY_JSON_TOKENS_TRUSTED=true" in untrusted.stderr  # the setting that turns it on
+    no_jwt = cli("query", "salary", "--token", "e30.e30.sig")  # no QUARRY_JWT_* key configured
+    assert no_jwt.returncode == 2 and "QUARRY_JWT_SHARED_SECRET_REF" in no_jwt.stderr
     human = cli("query", "salary review calendar", "--user", "carol", "--page-size", "1")
     assert human.returncode == 0 and "salaries.md" in human.stdout and "score" in human.stdout
 
