@@ -282,7 +282,10 @@ class AlfrescoCrawl:
 
     def _listing(self, folder: Pending) -> Listing:
         path = f"/nodes/{quote(folder.folder_id, safe='')}/children"
-        return Listing(self.pool, self.client.pages(path, {"include": LIST_INCLUDE}))
+        pages = self.client.pages(
+            path, {"include": LIST_INCLUDE}, ahead=self.pool, depth=self.config.concurrency - 1
+        )
+        return Listing(self.pool, pages)
 
     def _prefetch(self, listings: dict[str, Listing], upcoming: Iterable[Pending]) -> None:
         """Start listing the next folders of the walk, at most ``concurrency`` at a time."""

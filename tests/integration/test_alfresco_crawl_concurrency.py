@@ -18,7 +18,8 @@ CHILDREN = "GET /nodes/{nodeId}/children"
 
 def nested_repository() -> tuple[Repository, dict[str, str]]:
     """The generated sites plus a tree four folders deep and three wide under engineering's
-    document library, files at every level, one subtree with its own permissions."""
+    document library, files at every level, one folder of 30 more files, one subtree with its own
+    permissions."""
     repo = generate_repository(seed=11, sites=2, files_per_site=24)
     library = repo.landmarks["engineering.documentLibrary"]
     folders: dict[str, str] = {}
@@ -34,6 +35,8 @@ def nested_repository() -> tuple[Repository, dict[str, str]]:
                 grow(folder, name, depth + 1)
 
     grow(library, "", 1)
+    for file in range(30):  # a folder of many pages, read ahead in parallel
+        repo.add_file(folders["level1-2"], f"bulk {file:02}.txt", f"bulk file {file}")
     repo.set_permissions(
         folders["level1-1/level2-0"],
         locally_set=[("GROUP_finance", "Consumer"), ("bob", "Consumer", "DENIED")],
@@ -62,10 +65,12 @@ def test_concurrency_8_yields_what_concurrency_1_yields(monkeypatch) -> None:
         sim.faults.set_latency(2)  # requests overlap, and finish in another order than sent
         options = {"crawl_comments": True, "page_size": 4, "checkpoint_every": 7}
         one = crawl(connector(sim.base_url, monkeypatch, concurrency=1, **options))
+        sequential = sim.faults.request_counts()
         sim.faults.reset_counts()
         eight = crawl(connector(sim.base_url, monkeypatch, concurrency=8, **options))
-        listings = sim.faults.request_counts()[CHILDREN]
-    assert listings > len(folders) > 100  # every folder listed, some over several pages
+        requests = sim.faults.request_counts()
+    assert requests[CHILDREN] > len(folders) + 8 > 100  # every folder, some over many pages
+    assert requests == sequential  # reading ahead asked for nothing the walk did not need
     assert shape(eight.items) == shape(one.items)
     assert eight.checkpoint.complete and not eight.failures
     index = Index().apply(eight.items)
