@@ -146,16 +146,10 @@ class AlfrescoCrawl:
 
     def _roots(self) -> list[Root]:
         roots: list[Root] = []
-        for site in self.config.site_ids:
-            containers: dict[str, str] = {}
-            try:
-                for page in self.client.pages(f"/sites/{quote(site, safe='')}/containers"):
-                    for item in page:
-                        entry = entry_of(item)
-                        if entry is not None and isinstance(entry.get("folderId"), str):
-                            containers[entry["id"]] = entry["folderId"]
-            except ApiError as exc:
-                raise self._site_error(site, exc) from None
+        sites = self.config.site_ids
+        for site, containers in ordered_map(self.pool, self._containers, sites, self._window):
+            if isinstance(containers, ApiError):
+                raise self._site_error(site, containers)
             for entity in self.config.entity_filter:
                 if entity.value in containers:  # Share creates containers on first use
                     roots.append(
@@ -177,6 +171,19 @@ class AlfrescoCrawl:
                 raise ConnectorError(SOURCE_ERROR, "malformed answer for the Shared folder")
             roots.append(Root(folder_id=shared["id"], rel=SHARED_PREFIX, category=SHARED))
         return roots
+
+    def _containers(self, site: str) -> tuple[str, dict[str, str] | ApiError]:
+        """The site's Share containers (component → folder id); run in the pool, per site."""
+        containers: dict[str, str] = {}
+        try:
+            for page in self.client.pages(f"/sites/{quote(site, safe='')}/containers"):
+                for item in page:
+                    entry = entry_of(item)
+                    if entry is not None and isinstance(entry.get("folderId"), str):
+                        containers[entry["id"]] = entry["folderId"]
+        except ApiError as exc:
+            return site, exc
+        return site, containers
 
     def _site_error(self, site: str, exc: ApiError) -> ConnectorError:
         if exc.status in (403, 404):
