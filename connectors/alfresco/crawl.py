@@ -90,7 +90,8 @@ class _Blocked:
     listing: Listing
 
 
-_Step = _Enter | _Leave | _Unchanged | _Bad | _ListingFailed | _Blocked
+_Step = _Enter | _Leave | _Unchanged | _Bad | _ListingFailed
+"""What the walk does, in order, besides downloading a ``Prepared`` node."""
 
 
 class AlfrescoCrawl:
@@ -243,7 +244,7 @@ class AlfrescoCrawl:
                     pending.cancel()
             planner.close()
 
-    def _plan(self, run: PassState) -> Generator[_Step | Prepared]:
+    def _plan(self, run: PassState) -> Generator[_Step | Prepared | _Blocked]:
         """The walk's steps in order; ``_Blocked`` while the next listing page is not in."""
         plan = list(run.stack)
         seen = set(run.nodes)  # planned documents are not planned twice (secondary children)
