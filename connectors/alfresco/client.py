@@ -13,6 +13,7 @@ import email.utils
 import logging
 import random
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -153,9 +154,26 @@ class AlfrescoClient:
     def post_search(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", SEARCH, json_body=body)
 
-    def pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
-        """Entries of a list endpoint, page by page."""
-        return self._paged(lambda paging: self.get_json(path, {**(params or {}), **paging}))
+    def pages(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        ahead: Executor | None = None,
+        depth: int = 0,
+    ) -> Iterator[list[Any]]:
+        """Entries of a list endpoint, page by page.
+
+        With a pool ``ahead``, up to ``depth`` pages past the one just read are requested
+        there (see ``ReadAhead``): a big folder's pages arrive in parallel, while the paging
+        below still reads them, and proves the listing complete, one after the other.
+        """
+
+        def fetch(paging: dict[str, int]) -> dict[str, Any]:
+            return self.get_json(path, {**(params or {}), **paging})
+
+        if ahead is not None and depth > 0:
+            return self._paged(ReadAhead(fetch, ahead, depth))
+        return self._paged(fetch)
 
     def search_pages(self, body: dict[str, Any]) -> Iterator[list[Any]]:
         """Entries of a search, page by page (the Search API pages in the JSON body)."""
@@ -380,6 +398,58 @@ def _tls_hint(config: AlfrescoConfig, exc: Exception) -> str:
         f"TLS verification of {config.site_url} failed ({type(exc).__name__}): if the server "
         "uses a private CA, set ssl_ca_cert to its PEM file"
     )
+
+
+class ReadAhead:
+    """A page reader that requests the next pages before they are asked for.
+
+    Once a page says there is more and how many items there are in all, the next ``depth``
+    pages are requested in the pool on the guess that pages are full (the next skipCount is
+    this one plus this page's length), never past the announced total. A read whose page was
+    guessed takes the early answer; any other is sent then, and the guesses are dropped. So
+    the paging logic sees answers to exactly the requests it makes, in its order: only their
+    timing changes. One reader at a time; a read in a pool thread never waits for a request
+    still queued behind it (it takes the request back and sends it itself).
+    """
+
+    def __init__(
+        self, fetch: Callable[[dict[str, int]], dict[str, Any]], pool: Executor, depth: int
+    ) -> None:
+        self._fetch = fetch
+        self._pool = pool
+        self._depth = depth
+        self._early: dict[int, Future[dict[str, Any]]] = {}
+
+    def __call__(self, paging: dict[str, int]) -> dict[str, Any]:
+        skip, size = paging["skipCount"], paging["maxItems"]
+        early = self._early.pop(skip, None)
+        if early is None:
+            self.drop()
+        sent = early if early is not None and not early.cancel() else None  # else: still queued
+        data = sent.result() if sent is not None else self._fetch(paging)
+        self._guess(skip, size, data)
+        return data
+
+    def _guess(self, skip: int, size: int, data: dict[str, Any]) -> None:
+        try:
+            entries, more, total = _list_page(data)
+        except ApiError:
+            return
+        if not more or total is None or not entries:
+            return
+        for step in range(1, self._depth + 1):
+            later = skip + len(entries) * step
+            if later >= total:
+                return
+            if later not in self._early:
+                paging = {"skipCount": later, "maxItems": size}
+                self._early[later] = self._pool.submit(self._fetch, paging)
+
+    def drop(self) -> None:
+        """Forget the guesses (one already being read finishes unread)."""
+        for future in self._early.values():
+            future.cancel()
+        self._early.clear()
 
 
 def _list_page(data: dict[str, Any]) -> tuple[list[Any], bool, int | None]:

@@ -112,6 +112,8 @@ class AlfrescoConfig(BaseModel):
     field_mappings: Annotated[FieldMappings, Part.SCOPE] = Field(default_factory=FieldMappings)
     page_size: int = Field(default=100, ge=1, le=1000)
     concurrency: int = Field(default=4, ge=1, le=32)
+    """Requests to Alfresco at once: listings read ahead of the walk, and downloads. The
+    crawl's output (checkpoints included) comes in the same order whatever the value."""
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     max_retries: int = Field(default=5, ge=0, le=20)
     backoff_seconds: float = Field(default=0.5, ge=0, le=60)

@@ -11,9 +11,12 @@ their folder was listed) and the trashcan what was deleted.
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Iterator
-from concurrent.futures import Executor
+from collections import deque
+from collections.abc import Generator, Iterable, Iterator
+from concurrent.futures import Executor, Future, wait
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import chain, islice
 from typing import Any
 from urllib.parse import quote
 
@@ -21,8 +24,9 @@ from acl import AccessControlList
 from connectors.alfresco.changes import search_hits, trashed_since
 from connectors.alfresco.client import AlfrescoClient, ApiError
 from connectors.alfresco.config import AlfrescoConfig
-from connectors.alfresco.fetch import Fetcher, Prepared
+from connectors.alfresco.fetch import Fetched, Fetcher, Prepared
 from connectors.alfresco.identity import crawl_groups
+from connectors.alfresco.listing import Listing
 from connectors.alfresco.mapping import ItemError, entry_of, node_acl, node_document, signature
 from connectors.alfresco.pool import ordered_map
 from connectors.alfresco.scope import (
@@ -43,6 +47,51 @@ logger = logging.getLogger(__name__)
 
 LIST_INCLUDE = "properties,aspectNames,permissions"
 NODE_INCLUDE = "path,properties,aspectNames,permissions"
+_AHEAD_STEPS = 1000
+"""Walk steps decided but not yet taken (bounds memory when most nodes are unchanged)."""
+
+
+@dataclass(frozen=True)
+class _Enter:
+    folder: Pending
+
+
+@dataclass(frozen=True)
+class _Leave:
+    """The folder on top of the stack is done; its subfolders are walked next, in order."""
+
+    subfolders: list[Pending]
+
+
+@dataclass(frozen=True)
+class _Unchanged:
+    node_id: str
+    sig: str
+
+
+@dataclass(frozen=True)
+class _Bad:
+    """A failure: of a node (retried next pass) or, with no node, of a listing's entry."""
+
+    failure: Failure
+    node_id: str | None = None
+
+
+@dataclass(frozen=True)
+class _ListingFailed:
+    folder: Pending
+    error: ApiError | ConnectorError
+
+
+@dataclass(frozen=True)
+class _Blocked:
+    """Not a step: the planner waits for this listing's next page."""
+
+    listing: Listing
+
+
+_Step = _Enter | _Leave | _Unchanged | _Bad | _ListingFailed
+"""What the walk does, in order, besides downloading a ``Prepared`` node."""
 
 
 class AlfrescoCrawl:
@@ -63,6 +112,8 @@ class AlfrescoCrawl:
         self.pool = pool
         self.filter = PathFilter.from_patterns(config.inclusion_patterns, config.exclusion_patterns)
         self._window = config.concurrency * 2
+        self._lookahead = config.concurrency * 4
+        """Folders whose listing may be read ahead of the walk (``concurrency`` at a time)."""
         self.fetcher = Fetcher(client, limits, config.crawl_comments, self._id)
         self._trashed: set[str] = set()
         self._unsaved = 0
@@ -96,16 +147,10 @@ class AlfrescoCrawl:
 
     def _roots(self) -> list[Root]:
         roots: list[Root] = []
-        for site in self.config.site_ids:
-            containers: dict[str, str] = {}
-            try:
-                for page in self.client.pages(f"/sites/{quote(site, safe='')}/containers"):
-                    for item in page:
-                        entry = entry_of(item)
-                        if entry is not None and isinstance(entry.get("folderId"), str):
-                            containers[entry["id"]] = entry["folderId"]
-            except ApiError as exc:
-                raise self._site_error(site, exc) from None
+        sites = self.config.site_ids
+        for site, containers in ordered_map(self.pool, self._containers, sites, self._window):
+            if isinstance(containers, ApiError):
+                raise self._site_error(site, containers)
             for entity in self.config.entity_filter:
                 if entity.value in containers:  # Share creates containers on first use
                     roots.append(
@@ -128,6 +173,19 @@ class AlfrescoCrawl:
             roots.append(Root(folder_id=shared["id"], rel=SHARED_PREFIX, category=SHARED))
         return roots
 
+    def _containers(self, site: str) -> tuple[str, dict[str, str] | ApiError]:
+        """The site's Share containers (component → folder id); run in the pool, per site."""
+        containers: dict[str, str] = {}
+        try:
+            for page in self.client.pages(f"/sites/{quote(site, safe='')}/containers"):
+                for item in page:
+                    entry = entry_of(item)
+                    if entry is not None and isinstance(entry.get("folderId"), str):
+                        containers[entry["id"]] = entry["folderId"]
+        except ApiError as exc:
+            return site, exc
+        return site, containers
+
     def _site_error(self, site: str, exc: ApiError) -> ConnectorError:
         if exc.status in (403, 404):
             return ConnectorError(
@@ -140,49 +198,138 @@ class AlfrescoCrawl:
         )
 
     # -- walk ------------------------------------------------------------------------------
+    #
+    # The walk is depth-first, folders in listing order, each folder's documents in listing
+    # order: the order the items come out in, and what a checkpoint records, never depend on
+    # thread timing. A *planner* runs ahead of that order: it lists up to ``concurrency``
+    # folders at once (the next ones the walk will enter) and turns listings into steps, while
+    # the documents of the steps ahead download in the pool. Steps take effect on the pass
+    # state only when the walk reaches them, in order, so ``run.stack`` and ``run.nodes`` at a
+    # checkpoint are exactly what a one-request-at-a-time walk would have had there: a resumed
+    # pass lists the folder in progress again and skips what it already has.
 
     def _walk(self, run: PassState) -> Iterator[CrawlItem]:
-        while run.stack:
-            folder = run.stack[-1]
-            run.folders[folder.folder_id] = folder
-            subfolders = yield from self._list_folder(run, folder)
-            run.stack.pop()
-            run.stack.extend(reversed(subfolders))
-
-    def _list_folder(
-        self, run: PassState, folder: Pending
-    ) -> Generator[CrawlItem, None, list[Pending]]:
-        root = run.roots[folder.root]
-        subfolders: list[Pending] = []
+        planner = self._plan(run)
+        ahead: deque[_Step | Future[Fetched]] = deque()
+        fetching = 0
+        planning = True
         try:
-            path = f"/nodes/{quote(folder.folder_id, safe='')}/children"
-            for page in self.client.pages(path, {"include": LIST_INCLUDE}):
-                batch: list[Prepared] = []
-                for item in page:
-                    node = entry_of(item)
-                    if node is None:
-                        run.incomplete = True
-                        yield Failure(id=self._id(folder.folder_id), reason="malformed child entry")
+            while True:
+                while planning and fetching < self._window and len(ahead) < _AHEAD_STEPS:
+                    step = next(planner, None)
+                    if step is None:
+                        planning = False
+                    elif isinstance(step, _Blocked):
+                        if ahead:  # hand out what is ready while the listing comes in
+                            break
+                        wait([step.listing.waiting])
+                    elif isinstance(step, Prepared):
+                        ahead.append(self.pool.submit(self.fetcher.fetch, step))
+                        fetching += 1
+                    else:
+                        ahead.append(step)
+                if not ahead:
+                    if planning:
                         continue
-                    rel = f"{folder.rel}/{node.get('name')}"
-                    if node.get("id") in run.nodes:
-                        continue  # done before this pass's last checkpoint (a resumed folder)
-                    if is_walkable_folder(node):
-                        subfolders.append(Pending(root=folder.root, folder_id=node["id"], rel=rel))
-                    elif is_document(node) and self.filter.allows(rel):
-                        prepared = yield from self._prepare(run, node, root, rel)
-                        if prepared is not None:
-                            batch.append(prepared)
-                yield from self._emit(run, batch)
-        except ApiError as exc:
-            if exc.status == 404 and folder.rel == root.rel and root.site is not None:
-                raise self._site_error(root.site, exc) from None
-            yield from self._listing_failed(run, folder, exc)
-        return subfolders
+                    return
+                head = ahead.popleft()
+                if isinstance(head, Future):
+                    fetching -= 1
+                    yield from self._emit_one(run, head.result())
+                else:
+                    yield from self._apply(run, head)
+        finally:  # finished, failed or abandoned by the consumer: drop what has not started
+            for pending in ahead:
+                if isinstance(pending, Future):
+                    pending.cancel()
+            planner.close()
+
+    def _plan(self, run: PassState) -> Generator[_Step | Prepared | _Blocked]:
+        """The walk's steps in order; ``_Blocked`` while the next listing page is not in."""
+        plan = list(run.stack)
+        seen = set(run.nodes)  # planned documents are not planned twice (secondary children)
+        listings: dict[str, Listing] = {}
+        try:
+            while plan:
+                folder = plan.pop()
+                listing = listings.pop(folder.folder_id, None) or self._listing(folder)
+                root = run.roots[folder.root]
+                yield _Enter(folder)
+                subfolders: list[Pending] = []
+                try:
+                    while True:
+                        self._prefetch(listings, chain(subfolders, reversed(plan)))
+                        while not listing.ready():
+                            yield _Blocked(listing)
+                        page = listing.take()
+                        if page is None:
+                            break
+                        for item in page:
+                            node = entry_of(item)
+                            if node is None:
+                                reason = "malformed child entry"
+                                yield _Bad(Failure(id=self._id(folder.folder_id), reason=reason))
+                                continue
+                            if node.get("id") in seen:
+                                continue  # done before this pass's last checkpoint
+                            rel = f"{folder.rel}/{node.get('name')}"
+                            if is_walkable_folder(node):
+                                subfolders.append(
+                                    Pending(root=folder.root, folder_id=node["id"], rel=rel)
+                                )
+                            elif is_document(node) and self.filter.allows(rel):
+                                seen.add(node["id"])
+                                yield self._judge(run, node, root, rel)
+                except (ApiError, ConnectorError) as exc:
+                    yield _ListingFailed(folder, exc)
+                yield _Leave(subfolders)
+                plan.extend(reversed(subfolders))
+        finally:
+            for listing in listings.values():
+                listing.cancel()
+
+    def _listing(self, folder: Pending) -> Listing:
+        path = f"/nodes/{quote(folder.folder_id, safe='')}/children"
+        pages = self.client.pages(
+            path, {"include": LIST_INCLUDE}, ahead=self.pool, depth=self.config.concurrency - 1
+        )
+        return Listing(self.pool, pages)
+
+    def _prefetch(self, listings: dict[str, Listing], upcoming: Iterable[Pending]) -> None:
+        """Start listing the next folders of the walk, at most ``concurrency`` at a time."""
+        reading = sum(1 for listing in listings.values() if not listing.ready())
+        for folder in islice(upcoming, self._lookahead):
+            if reading >= self.config.concurrency:
+                return
+            if folder.folder_id not in listings:
+                listings[folder.folder_id] = self._listing(folder)
+                reading += 1
+
+    def _apply(self, run: PassState, step: _Step) -> Iterator[CrawlItem]:
+        if isinstance(step, _Enter):
+            run.folders[step.folder.folder_id] = step.folder
+        elif isinstance(step, _Leave):
+            run.stack.pop()
+            run.stack.extend(reversed(step.subfolders))
+        elif isinstance(step, _Unchanged):
+            run.nodes[step.node_id] = step.sig
+        elif isinstance(step, _Bad):
+            if step.node_id is None:
+                run.incomplete = True
+            else:
+                run.nodes[step.node_id] = RETRY
+            yield step.failure
+        elif isinstance(step, _ListingFailed):
+            yield from self._listing_failed(run, step.folder, step.error)
 
     def _listing_failed(
-        self, run: PassState, folder: Pending, exc: ApiError
+        self, run: PassState, folder: Pending, exc: ApiError | ConnectorError
     ) -> Iterator[CrawlItem]:
+        if isinstance(exc, ConnectorError):
+            raise exc
+        root = run.roots[folder.root]
+        if exc.status == 404 and folder.rel == root.rel and root.site is not None:
+            raise self._site_error(root.site, exc) from None
         if exc.status == 404:  # deleted while we walked: its content is gone too
             return
         if exc.server_failing:
@@ -196,23 +343,30 @@ class AlfrescoCrawl:
             id=self._id(folder.folder_id), reason=f"cannot list {folder.rel}: {exc.message}"
         )
 
-    def _prepare(
+    def _judge(
         self, run: PassState, node: dict[str, Any], root: Root, rel: str
-    ) -> Generator[CrawlItem, None, Prepared | None]:
-        """The node as a document to download, or None when the index already has it."""
+    ) -> Prepared | _Unchanged | _Bad:
+        """The node as a document to download, unchanged since the index has it, or broken."""
         node_id: str = node["id"]
         try:
             acl = node_acl(node)
             sig = signature(rel, acl, node.get("modifiedAt"))
             if not run.full and self.state.nodes.get(node_id) == sig:
-                run.nodes[node_id] = sig
-                return None
+                return _Unchanged(node_id, sig)
             doc = self._document(node, root, rel, acl)
         except ItemError as exc:
-            run.nodes[node_id] = RETRY
-            yield Failure(id=self._id(node_id), reason=str(exc))
-            return None
+            return _Bad(Failure(id=self._id(node_id), reason=str(exc)), node_id)
         return Prepared(node_id, doc, sig, has_content=isinstance(node.get("content"), dict))
+
+    def _prepare(
+        self, run: PassState, node: dict[str, Any], root: Root, rel: str
+    ) -> Generator[CrawlItem, None, Prepared | None]:
+        """``_judge`` taking effect at once (for nodes found outside the walk)."""
+        judged = self._judge(run, node, root, rel)
+        if isinstance(judged, Prepared):
+            return judged
+        yield from self._apply(run, judged)
+        return None
 
     def _document(
         self, node: dict[str, Any], root: Root, rel: str, acl: AccessControlList | None
@@ -229,19 +383,22 @@ class AlfrescoCrawl:
 
     def _emit(self, run: PassState, batch: list[Prepared]) -> Iterator[CrawlItem]:
         for fetched in ordered_map(self.pool, self.fetcher.fetch, batch, self._window):
-            yield from fetched.items
-            node_id = fetched.prepared.node_id
-            if fetched.gone:
-                continue
-            run.nodes[node_id] = fetched.prepared.sig if fetched.ok else RETRY
-            if fetched.comments is not None:
-                run.comments[node_id] = fetched.comments
-            self._unsaved += 1
-            if self._unsaved >= self.config.checkpoint_every:
-                # Mid-folder too: a resumed pass lists the folder on top of the stack again and
-                # skips the nodes it already has, so at most ``checkpoint_every`` are replayed.
-                self._unsaved = 0
-                yield self.state.checkpoint()
+            yield from self._emit_one(run, fetched)
+
+    def _emit_one(self, run: PassState, fetched: Fetched) -> Iterator[CrawlItem]:
+        yield from fetched.items
+        node_id = fetched.prepared.node_id
+        if fetched.gone:
+            return
+        run.nodes[node_id] = fetched.prepared.sig if fetched.ok else RETRY
+        if fetched.comments is not None:
+            run.comments[node_id] = fetched.comments
+        self._unsaved += 1
+        if self._unsaved >= self.config.checkpoint_every:
+            # Mid-folder too: a resumed pass lists the folder on top of the stack again and
+            # skips the nodes it already has, so at most ``checkpoint_every`` are replayed.
+            self._unsaved = 0
+            yield self.state.checkpoint()
 
     # -- changes since the last pass -------------------------------------------------------
 

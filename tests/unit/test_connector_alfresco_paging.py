@@ -6,12 +6,13 @@ The source here is a list held in the test, answered page by page the way Alfres
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from connectors.alfresco.auth import Credentials
-from connectors.alfresco.client import AlfrescoClient, ApiError
+from connectors.alfresco.client import AlfrescoClient, ApiError, ReadAhead
 from connectors.alfresco.config import AlfrescoConfig
 
 
@@ -77,3 +78,26 @@ def test_honest_pages_cost_no_extra_read() -> None:
     source = Source(30)
     assert _read(source) == list(range(30))
     assert source.reads == [0, 10, 20]
+
+
+def _read_ahead(source: Source, threads: int, page_size: int = 10) -> list[int]:
+    """Paging through ``ReadAhead``, run in the pool it reads ahead in (as the crawl does)."""
+    pool = ThreadPoolExecutor(threads)
+    try:
+        pages = _client(page_size)._paged(ReadAhead(source.fetch, pool, depth=3))
+        return pool.submit(lambda: [i for page in pages for i in page]).result(timeout=30)
+    finally:  # a deadlock (a read waiting for one queued behind it) fails, not hangs, here
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+@pytest.mark.parametrize("threads", [1, 4])
+def test_reading_ahead_reads_the_same_pages_and_keeps_the_proofs(threads) -> None:
+    honest = Source(95)
+    assert _read_ahead(honest, threads) == list(range(95))
+    assert sorted(honest.reads) == list(range(0, 95, 10))  # nothing twice, nothing past the end
+    lying = Source(56, false_end_at={20})
+    assert _read_ahead(lying, threads) == list(range(56))
+    hidden = Source(56, false_end_at={20}, hide_total=True)
+    assert _read_ahead(hidden, threads) == list(range(56))
+    with pytest.raises(ApiError, match="30 of the 45"):
+        _read_ahead(Source(30, total=45), threads)
