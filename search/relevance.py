@@ -18,7 +18,9 @@ How a tuned attribute scores a document, each in [0, 1], weighted by importance 
 - date with freshness: 0.5 ** (age / duration): ``duration`` is the half-life (default one
   month, ``2628000s``); a document dated now or later scores 1.
 
-The weighted sum, capped at 1, times ``MAX_BOOST`` is added to the rerank's score
+The weighted sum, divided by the sum of the attributes' largest weights once that exceeds 1
+(so several attributes share the boost rather than all saturating it), times ``MAX_BOOST``, is
+added to the rerank's score
 (``search.engine``). It reorders documents only within their tier: a document holding a word of
 the query always ranks above a boosted one that holds none (exact matches first), and totals and
 facets do not change.
@@ -123,6 +125,14 @@ class Relevance(BaseModel):
     @property
     def weight(self) -> float:
         return (self.importance or DEFAULT_IMPORTANCE) / 10.0
+
+    @property
+    def top_weight(self) -> float:
+        """The most this attribute can weigh for a document (a listed value may outweigh it)."""
+        mapped = max(self.value_importance_map.values(), default=0) / 10.0
+        if self.importance is None and self.value_importance_map:
+            return mapped
+        return max(self.weight, mapped)
 
 
 class AttributeRelevance(BaseModel):
@@ -231,6 +241,7 @@ class Boosts:
     def __init__(self, tuned: dict[str, tuple[str, str, Relevance]], query_text: str) -> None:
         self.tuned = tuned
         self.words = {w.lower() for w in _WORD.findall(query_text)}
+        self.scale = max(1.0, sum(r.top_weight for _, _, r in tuned.values()))
 
     def __bool__(self) -> bool:
         return bool(self.tuned)
@@ -252,7 +263,7 @@ class Boosts:
                 found = fields.get(field) or []
                 if found:
                     total += self._one(found, kind, relevance, ranks.get(field, []), now_ms)
-            out[doc_id] = MAX_BOOST * min(1.0, total)
+            out[doc_id] = MAX_BOOST * min(1.0, total / self.scale)
         return out
 
     def _one(
