@@ -32,6 +32,7 @@ from search.relevance import (
 from search.runtime import Runtime
 from search.settings import Settings
 from tests.integration.test_api_support import ADMIN, as_user, make_settings
+from tests.integration.test_cli import Cli
 from tests.stack import prefixed, ready_runtime
 
 pytest_plugins = ["tests.integration.test_api_support"]  # the API fixtures
@@ -307,3 +308,30 @@ def test_a_change_reaches_another_process_at_its_next_query(rt: Runtime) -> None
     assert second.get(DEFAULT_INDEX) == two
     first.delete(DEFAULT_INDEX)
     assert second.get(DEFAULT_INDEX) == RelevanceSettings()
+
+
+def test_cli_sets_shows_and_clears_the_tuning(
+    rt: Runtime, client: TestClient, tmp_path: Path
+) -> None:
+    cli = Cli(rt.settings)
+    spec = tmp_path / "tuning.yaml"
+    spec.write_text(
+        "attributes:\n"
+        "  - name: department\n"
+        "    relevance:\n"
+        "      value_importance_map: {Legal: 10}\n"
+    )
+    run = cli("index", "relevance", "set", str(spec))
+    assert run.returncode == 0, run.stderr
+    assert ranked(client)[0] == "tune:delta"  # the API process sees the CLI's change at once
+    shown = cli.json("index", "relevance", "show")
+    assert shown == {
+        "attributes": [{"name": "department", "relevance": {"value_importance_map": {"Legal": 10}}}]
+    }
+    spec.write_text("attributes:\n  - name: department\n    relevance: {importance: 12}\n")
+    run = cli("index", "relevance", "set", str(spec))
+    assert run.returncode == 2
+    assert "importance" in run.stderr
+    run = cli("index", "relevance", "clear", "--yes")
+    assert run.returncode == 0, run.stderr
+    assert cli.json("index", "relevance", "show") == {"attributes": []}
