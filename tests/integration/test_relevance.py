@@ -51,7 +51,6 @@ TEAMS = {
 MATCHES = set(TEAMS)
 NEIGHBOUR = "tune:plan"
 """Close in meaning to the query but holding none of its words; tuned to win everything."""
-USER = as_user("erin")
 
 
 def documents() -> list[Document]:
@@ -109,7 +108,8 @@ def tune(client: TestClient, *attributes: dict[str, Any]) -> None:
 
 def ranked(client: TestClient, text: str = QUERY, **body: Any) -> list[str]:
     response = client.post(
-        "/v1/query", json={"query_text": text, "user_context": USER, "page_size": 20, **body}
+        "/v1/query",
+        json={"query_text": text, "user_context": as_user("erin"), "page_size": 20, **body},
     )
     assert response.status_code == 200, response.text
     return [r["id"] for r in response.json()["results"]]
@@ -214,11 +214,11 @@ def test_a_boosted_document_without_the_query_words_never_outranks_a_match(
     # Totals and facets count the same documents with or without tuning.
     facets = [{"attribute": "department"}]
     with_tuning = client.post(
-        "/v1/query", json={"query_text": QUERY, "user_context": USER, "facets": facets}
+        "/v1/query", json={"query_text": QUERY, "user_context": as_user("erin"), "facets": facets}
     ).json()
     client.delete("/v1/index/relevance", headers=ADMIN)
     without = client.post(
-        "/v1/query", json={"query_text": QUERY, "user_context": USER, "facets": facets}
+        "/v1/query", json={"query_text": QUERY, "user_context": as_user("erin"), "facets": facets}
     ).json()
     assert with_tuning["total"] == without["total"] == len(untuned_order)
     assert with_tuning["facets"] == without["facets"]
@@ -262,7 +262,7 @@ def test_bad_knobs_are_refused_naming_the_field(
     assert field in put.text
     query = client.post(
         "/v1/query",
-        json={"query_text": QUERY, "user_context": USER, "relevance_overrides": [item]},
+        json={"query_text": QUERY, "user_context": as_user("erin"), "relevance_overrides": [item]},
     )
     assert query.status_code == 422, query.text
     assert field in query.text
@@ -275,7 +275,7 @@ def test_knobs_that_do_not_fit_the_attribute_type_are_refused(client: TestClient
     assert "attributes[0].relevance.freshness" in put.text
     query = client.post(
         "/v1/query",
-        json={"query_text": QUERY, "user_context": USER, "relevance_overrides": [wrong]},
+        json={"query_text": QUERY, "user_context": as_user("erin"), "relevance_overrides": [wrong]},
     )
     assert query.status_code == 400, query.text
     assert "relevance_overrides[0].relevance.freshness" in query.text
