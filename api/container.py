@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from search.featured import FeaturedStore
     from search.principals import PrincipalService
     from search.query_log import FeedbackStore, QueryLog
+    from search.relevance import RelevanceStore
     from search.runtime import Runtime
     from search.settings import Settings
     from sync_engine.service import DataSourceService, SyncService
@@ -113,6 +114,17 @@ class ServiceContainer:
         from search.featured import FeaturedStore
 
         return FeaturedStore(self.runtime.es, self.settings.system_index("featured"))
+
+    @cached_property
+    def relevance(self) -> RelevanceStore:
+        """Each index's relevance tuning (importance, freshness), read on every query."""
+        from search.relevance import RelevanceStore
+
+        return RelevanceStore(
+            self.runtime.es,
+            self.settings.system_index("relevance"),
+            self.settings.index_settings("system"),
+        )
 
     @cached_property
     def redis(self) -> Any:

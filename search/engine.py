@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,12 @@ from acl import Principal
 from search.embed import Embedder
 from search.errors import BadRequest
 from search.filters import acl_filter, attribute_names, check_orderable, to_query
-from search.mapping import RESERVED_ATTRIBUTES, custom_attribute_types, field_for
+from search.mapping import (
+    RESERVED_ATTRIBUTES,
+    RESERVED_FIELD_TYPES,
+    custom_attribute_types,
+    field_for,
+)
 from search.query import (
     FacetResult,
     FacetValue,
@@ -38,6 +44,7 @@ from search.query import (
     RetrieveResponse,
     SortOrder,
 )
+from search.relevance import Boosts, Relevance, resolve
 from search.results import (
     PAGE_SOURCE,
     best_passage,
@@ -172,6 +179,22 @@ class SearchEngine:
             clauses.append(to_query(request.attribute_filter, types=types))
         return clauses
 
+    def _boosts(
+        self, request: QueryRequest, tuning: Mapping[str, Relevance], text: str
+    ) -> Boosts | None:
+        """The query's relevance tuning, checked against the attributes' types (None: none)."""
+        overrides = request.relevance_overrides
+        if not tuning and not overrides:
+            return None
+        boosts = resolve(tuning, overrides, self.field_types(), text)
+        return boosts or None
+
+    def field_types(self) -> dict[str, str | None]:
+        """Every attribute's Elasticsearch type: the reserved ones and those documents carry."""
+        types: dict[str, str | None] = dict(RESERVED_FIELD_TYPES)
+        types.update(self._custom_types())
+        return types
+
     def _custom_types(self) -> dict[str, str]:
         """Custom attributes' field types across the alias's backing indices (one cheap call)."""
         try:
@@ -237,10 +260,14 @@ class SearchEngine:
         principal: Principal,
         mode: RetrievalMode = RetrievalMode.RERANK,
         exclude: list[dict[str, Any]] | None = None,
+        tuning: Mapping[str, Relevance] | None = None,
     ) -> QueryResponse:
-        """``exclude``: filter clauses of extras (featured results) that every stage applies."""
+        """``exclude``: filter clauses of extras (featured results) that every stage applies.
+        ``tuning``: the index's relevance tuning (``search.relevance``); the request's
+        ``relevance_overrides`` replace it attribute by attribute, in the rerank only."""
         text = self._check(request.query_text, request.page_size)
         filters = self._filter(principal, request) + (exclude or [])
+        boosts = self._boosts(request, tuning or {}, text)
         start = (request.page_number - 1) * request.page_size
         end = start + request.page_size
         if end > MAX_RESULTS:
@@ -290,7 +317,7 @@ class SearchEngine:
             else None
         )
         if mode is RetrievalMode.RERANK and vector is not None and candidates:
-            self._rerank(candidates, vector, completing)
+            self._rerank(candidates, vector, completing, boosts)
         elif completing is not None:
             completing.result()
         ranked = sorted(candidates.values(), key=lambda c: (-c.tier, -c.final))
@@ -363,14 +390,22 @@ class SearchEngine:
         candidates: dict[str, _Candidate],
         vector: list[float],
         completing: Future[None] | None = None,
+        boosts: Boosts | None = None,
     ) -> None:
         """Best-passage similarity for the fused top N, combined with the lexical score.
 
         Candidates the kNN stage already scored keep that score; the others (lexical-only
         matches) are scored exactly in one request restricted to their ids. They all passed
         the ACL filter in the first stage, and the results fetch applies it again.
+        Relevance tuning adds its bounded boost to the score, inside each tier, so it never
+        lifts a document holding no word of the query above one that holds some.
         """
         top = sorted(candidates.values(), key=lambda c: -c.fused)[: self.params.rerank_top_n]
+        boosting = (
+            _STAGE_POOL.submit(self._attribute_values, [c.doc_id for c in top], boosts)
+            if boosts
+            else None
+        )
         ids = [c.doc_id for c in top if c.dense is None]
         if ids:
             response = self._run(
@@ -392,11 +427,32 @@ class SearchEngine:
             # Matches first, then neighbours, each ahead of the rest of the fusion.
             tier, c.final = fused_score(c.lexical, best, c.dense, self.params.lexical_weight)
             c.tier = 3 if tier else 1
+        if boosting is not None and boosts is not None:
+            for doc_id, boost in boosts.scores(boosting.result()).items():
+                candidates[doc_id].final += boost
         chosen = {c.doc_id for c in top}
         for c in candidates.values():
             if c.doc_id not in chosen and c.lexical is not None:
                 # A match outside the window still ranks above the neighbours inside it.
                 c.tier = 2
+
+    def _attribute_values(
+        self, ids: list[str], boosts: Boosts | None
+    ) -> dict[str, dict[str, list[Any]]]:
+        """The tuned attributes' values of the reranked candidates (doc values: dates in ms)."""
+        if not ids or not boosts:
+            return {}
+        fields = [
+            {"field": field, "format": "epoch_millis"} if kind == "date" else {"field": field}
+            for field, kind, _ in boosts.tuned.values()
+        ]
+        response = self._run(
+            query={"ids": {"values": ids}},
+            size=len(ids),
+            source=False,
+            docvalue_fields=fields,
+        )
+        return {h["_id"]: h.get("fields", {}) for h in response["hits"]["hits"]}
 
     def _sorted_search(
         self,

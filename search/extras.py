@@ -12,6 +12,7 @@ from search.engine import SearchEngine
 from search.faq import DEFAULT_INDEX, FaqStore
 from search.featured import FeaturedStore, exclusion, featured_items
 from search.query import QueryRequest, QueryResponse, RetrievalMode
+from search.relevance import RelevanceStore
 
 
 def search_with_extras(
@@ -22,9 +23,11 @@ def search_with_extras(
     principal: Principal,
     mode: RetrievalMode = RetrievalMode.RERANK,
     index_id: str = DEFAULT_INDEX,
+    relevance: RelevanceStore | None = None,
 ) -> QueryResponse:
     """The engine's answer with, on page 1, readable pinned documents, visible FAQ answers and
-    a suggested answer from the readable top results.
+    a suggested answer from the readable top results. The index's relevance tuning (read from
+    ``relevance`` on every query, so a change applies at once) shapes the ranking.
 
     Measurement modes (anything but ``rerank``) rank documents only, as the benches expect.
     """
@@ -32,8 +35,13 @@ def search_with_extras(
         return engine.search(request, principal, mode=mode)
     text = " ".join(request.query_text.split())
     pinned = featured.pinned(text, index_id) if text else []
+    tuning = relevance.get(index_id).by_name() if relevance is not None else None
     response = engine.search(
-        request, principal, mode=mode, exclude=[exclusion(pinned)] if pinned else None
+        request,
+        principal,
+        mode=mode,
+        exclude=[exclusion(pinned)] if pinned else None,
+        tuning=tuning,
     )
     if request.page_number == 1:
         response.featured_results = featured_items(engine.es, engine.alias, pinned, text, principal)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from search.filters import AttributeFilter
+from search.relevance import AttributeRelevance, overrides_field, unique
 
 
 class RetrievalMode(str, Enum):
@@ -48,6 +49,12 @@ class QueryRequest(BaseModel):
     facets: list[FacetRequest] = Field(default_factory=list, max_length=20)
     sort: Sort | None = None
     requested_attributes: list[str] | None = None
+    relevance_overrides: list[AttributeRelevance] = overrides_field()
+
+    @field_validator("relevance_overrides")
+    @classmethod
+    def _once(cls, items: list[AttributeRelevance]) -> list[AttributeRelevance]:
+        return unique(items)
 
 
 class Highlight(BaseModel):

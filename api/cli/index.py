@@ -1,7 +1,9 @@
-"""``quarry index``: the document index's statistics, a reindex into a fresh mapping, deletion."""
+"""``quarry index``: the document index's statistics, a reindex into a fresh mapping, deletion and
+relevance tuning."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -105,3 +107,80 @@ def delete(
         emit_json({"deleted": backing})
     else:
         out.print(f"Deleted {', '.join(backing) or 'nothing (no index existed)'}.")
+
+
+relevance_app = typer.Typer(
+    name="relevance",
+    help="Show or change the index's relevance tuning (attribute importance and freshness).",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+app.add_typer(relevance_app)
+
+
+@relevance_app.command("show")
+def relevance_show(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """The tuned attributes and their knobs (as GET /v1/index/relevance).
+
+    Example: quarry index relevance show --json
+    """
+    from search.faq import DEFAULT_INDEX
+
+    settings = services(ctx).relevance.get(DEFAULT_INDEX)
+    if as_json:
+        emit_json(settings.model_dump(mode="json", exclude_none=True))
+        return
+    if not settings.attributes:
+        out.print("No relevance tuning: documents rank by text and meaning alone.")
+        return
+    table = Table("attribute", "tuning")
+    for item in settings.attributes:
+        knobs = item.relevance.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        table.add_row(escape(item.name), escape(", ".join(f"{k}={v}" for k, v in knobs.items())))
+    out.print(table)
+
+
+@relevance_app.command("set")
+def relevance_set(
+    ctx: typer.Context,
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help='A JSON or YAML file: {"attributes": [{"name": ..., "relevance": {...}}]}.',
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Replace the index's relevance tuning with a file's (as PUT /v1/index/relevance); the
+    next query uses it, no re-indexing.
+
+    Example: quarry index relevance set tuning.yaml
+    """
+    import yaml
+
+    from search.faq import DEFAULT_INDEX
+    from search.relevance import RelevanceSettings, check_all
+
+    svc = services(ctx)
+    settings = RelevanceSettings.model_validate(yaml.safe_load(path.read_text()) or {})
+    check_all("attributes", settings.attributes, svc.runtime.engine.field_types())
+    svc.relevance.put(DEFAULT_INDEX, settings)
+    if as_json:
+        emit_json(settings.model_dump(mode="json", exclude_none=True))
+    else:
+        out.print(f"Tuned {len(settings.attributes)} attribute(s).")
+
+
+@relevance_app.command("clear")
+def relevance_clear(
+    ctx: typer.Context,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Remove all relevance tuning of the index. Example: quarry index relevance clear --yes"""
+    from search.faq import DEFAULT_INDEX
+
+    confirm_or_abort("Remove all relevance tuning of the index?", yes)
+    services(ctx).relevance.delete(DEFAULT_INDEX)
+    out.print("Relevance tuning removed.")

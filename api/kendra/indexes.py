@@ -1,8 +1,11 @@
-"""CreateIndex, DescribeIndex, ListIndices, DeleteIndex: records over the one document index.
+"""CreateIndex, DescribeIndex, UpdateIndex, ListIndices, DeleteIndex: records over the one
+document index.
 
 A Kendra index costs nothing here: it is a record naming a user-context policy and token
 configuration, and every index searches all of Quarry's documents (ACL-filtered as always).
-Deleting one removes the record only; documents and data sources stay.
+Its relevance tuning (UpdateIndex's metadata configuration) is kept per index id by the core
+and shapes that index's queries. Deleting one removes the record and its tuning; documents and
+data sources stay.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from api.kendra import shapes
 from api.kendra.attributes import VALUE_TYPES
 from api.kendra.context import INDEX, IndexRecord, KendraContext
 from api.kendra.errors import validation
+from api.kendra.relevance import from_relevance, updates
 from api.kendra.tokens import token_config
 from search.mapping import RESERVED_ATTRIBUTES
 
@@ -111,18 +115,60 @@ def describe_index(ctx: KendraContext, body: dict[str, Any], warnings: list[str]
                     "IndexedTextBytes": int(stats.get("size_bytes", 0)),
                 },
             },
-            "DocumentMetadataConfigurations": _metadata(ctx),
+            "DocumentMetadataConfigurations": _metadata(ctx, record.id),
         }
     )
     return {k: v for k, v in out.items() if v is not None}
 
 
-def _metadata(ctx: KendraContext) -> list[dict[str, Any]]:
-    """The reserved attributes and the custom ones documents carry, with their types."""
+def _metadata(ctx: KendraContext, index_id: str) -> list[dict[str, Any]]:
+    """The reserved attributes and the custom ones documents carry, with their types and the
+    index's relevance tuning (a tuned attribute no document carries yet is listed too)."""
+    tuning = ctx.svc.relevance.get(index_id).by_name()
     names = [n for n in RESERVED_ATTRIBUTES if n not in ("_document_id",)]
     names += sorted(k for k in ctx.types.known() if len(k) <= 30)
+    names += sorted(n for n in tuning if n not in names)
     search = {"Facetable": True, "Searchable": False, "Displayable": True, "Sortable": True}
-    return [{"Name": n, "Type": VALUE_TYPES[ctx.types.kind(n)], "Search": search} for n in names]
+    out = []
+    for n in names:
+        item: dict[str, Any] = {"Name": n, "Type": VALUE_TYPES[ctx.types.kind(n)], "Search": search}
+        if n in tuning:
+            item["Relevance"] = from_relevance(tuning[n])
+        out.append(item)
+    return out
+
+
+_UPDATE = ("Id", "Name", "Description", "RoleArn", "DocumentMetadataConfigurationUpdates")
+
+
+def update_index(ctx: KendraContext, body: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    """Name, description, role and relevance tuning; tuning applies to the next query.
+
+    Each listed attribute's tuning replaces the one it had (without ``Relevance``: cleared);
+    attributes not listed keep theirs.
+    """
+    record = ctx.index(body.get("Id"))
+    shapes.ignore(body, _UPDATE, warnings)
+    changes = updates(body, ctx.svc.runtime.engine.field_types(), warnings)
+    name = shapes.string(body, "Name", max_len=1000)
+    if name is not None and not NAME.match(name):
+        raise validation(
+            "Name must start with a letter or digit and hold only letters, digits, '_' and '-'"
+        )
+    fields: dict[str, Any] = {"updated_at": datetime.now(UTC)}
+    if name is not None:
+        fields["name"] = name
+    description = shapes.string(body, "Description", max_len=1000)
+    if description is not None:
+        fields["description"] = description
+    role = shapes.string(body, "RoleArn", max_len=1284)
+    if role is not None:
+        fields["role_arn"] = role
+    if changes:
+        ctx.svc.relevance.update(record.id, changes)
+    updated = record.model_copy(update=fields)
+    ctx.records.put(INDEX, record.id, updated.model_dump(mode="json"))
+    return {}
 
 
 def _summary(record: IndexRecord) -> dict[str, Any]:
@@ -151,6 +197,7 @@ def list_indices(ctx: KendraContext, body: dict[str, Any], warnings: list[str]) 
 def delete_index(ctx: KendraContext, body: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
     record = ctx.index(body.get("Id"))
     ctx.records.delete(INDEX, record.id)
+    ctx.svc.relevance.delete(record.id)
     warnings.append(
         "only the Kendra index record was deleted; Quarry's documents and data "
         "sources are shared by every index and stay"

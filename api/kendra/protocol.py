@@ -37,6 +37,7 @@ OPERATIONS: dict[str, Operation] = {
     "SubmitFeedback": search_ops.submit_feedback,
     "CreateIndex": indexes.create_index,
     "DescribeIndex": indexes.describe_index,
+    "UpdateIndex": indexes.update_index,
     "ListIndices": indexes.list_indices,
     "DeleteIndex": indexes.delete_index,
     "CreateDataSource": datasources.create_data_source,

@@ -17,6 +17,7 @@ from api.kendra.attributes import parse_time, to_filter
 from api.kendra.context import KendraContext
 from api.kendra.errors import not_found, validation
 from api.kendra.principals import principal
+from api.kendra.relevance import overrides
 from api.kendra.results import (
     facet_results,
     faq_items,
@@ -47,6 +48,7 @@ _QUERY = (
     "SortingConfigurations",
     "UserContext",
     "SpellCorrectionConfiguration",
+    "DocumentRelevanceOverrideConfigurations",
 )
 _RETRIEVE = ("IndexId", "QueryText", "AttributeFilter", "PageNumber", "PageSize", "UserContext")
 
@@ -143,12 +145,23 @@ def query(ctx: KendraContext, body: dict[str, Any], warnings: list[str]) -> dict
         facets=_facets(body, warnings),
         sort=_sort(body, warnings),
         requested_attributes=wanted,
+        relevance_overrides=(
+            overrides(body, ctx.svc.runtime.engine.field_types())
+            if body.get("DocumentRelevanceOverrideConfigurations")
+            else []
+        ),
     )
     who = principal(ctx, index, body, warnings)
     started = time.perf_counter()
     svc = ctx.svc
     response = search_with_extras(
-        svc.runtime.engine, svc.faqs, svc.featured, request, who, index_id=index.id
+        svc.runtime.engine,
+        svc.faqs,
+        svc.featured,
+        request,
+        who,
+        index_id=index.id,
+        relevance=svc.relevance,
     )
     took_ms = (time.perf_counter() - started) * 1000
     ctx.svc.query_log.record(

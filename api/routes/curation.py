@@ -1,4 +1,4 @@
-"""Curated answers (admin key only): FAQ uploads and featured results sets.
+"""Curated answers (admin key only): FAQ uploads, featured results sets, relevance tuning.
 
 The stores in the core own the formats, the rules (one active set per query text, at most four
 pinned documents) and the storage; these routes only translate HTTP to them.
@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Path, status
 
 from api.auth import require_admin
 from api.deps import Services, services
-from search.faq import Faq, FaqSpec
+from search.faq import DEFAULT_INDEX, Faq, FaqSpec
 from search.featured import FeaturedSet, FeaturedSetSpec
+from search.relevance import RelevanceSettings, check_all
 
 router = APIRouter(
     prefix="/v1",
@@ -91,3 +92,33 @@ def update_featured(
 @router.delete("/featured-results/{set_id}", response_model=FeaturedSet)
 def delete_featured(set_id: str = _SET_ID, svc: Services = Depends(services)) -> FeaturedSet:
     return svc.featured.delete(set_id)
+
+
+@router.get("/index/relevance", response_model=RelevanceSettings)
+def get_relevance(svc: Services = Depends(services)) -> RelevanceSettings:
+    """The index's relevance tuning: attributes' importance, rank order, freshness and value
+    importance (empty when none is set)."""
+    return svc.relevance.get(DEFAULT_INDEX)
+
+
+@router.put(
+    "/index/relevance",
+    response_model=RelevanceSettings,
+    responses={400: {"description": "A knob does not fit its attribute's type."}},
+)
+def put_relevance(
+    settings: RelevanceSettings, svc: Services = Depends(services)
+) -> RelevanceSettings:
+    """Replace the index's relevance tuning; the next query uses it (no re-indexing).
+
+    Boosts reorder documents only among those that hold a word of the query, or among those
+    that hold none: tuning never lifts a document without the query's words above one with them.
+    """
+    check_all("attributes", settings.attributes, svc.runtime.engine.field_types())
+    return svc.relevance.put(DEFAULT_INDEX, settings)
+
+
+@router.delete("/index/relevance", status_code=status.HTTP_204_NO_CONTENT)
+def delete_relevance(svc: Services = Depends(services)) -> None:
+    """Remove all relevance tuning of the index."""
+    svc.relevance.delete(DEFAULT_INDEX)

@@ -68,7 +68,13 @@ def query(
     request: QueryRequest = body  # a QueryBody is a QueryRequest; the engine ignores the rest
     started = time.perf_counter()
     response = search_with_extras(
-        svc.runtime.engine, svc.faqs, svc.featured, request, principal, mode=mode
+        svc.runtime.engine,
+        svc.faqs,
+        svc.featured,
+        request,
+        principal,
+        mode=mode,
+        relevance=svc.relevance,
     )
     took = (time.perf_counter() - started) * 1000
     metrics.QUERY_LATENCY.labels(mode.value).observe(took / 1000)
