@@ -1,8 +1,9 @@
 """The search console in headless Chromium against a real uvicorn server, index and ACLs.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``apt-get install -y chromium
-chromium-driver``); without them the tests skip and say so. Leaves the README's screenshots
-under ``docs/`` (``console-*.png``).
+chromium-driver``); without them the tests skip and say so. Screenshots go to
+``var/screenshots/``; ``QUARRY_SCREENSHOT_DIR=docs`` refreshes the README's pictures
+(``docs/console-*.png``), so that a test run never rewrites files under version control.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ pytest_plugins = ["tests.integration.test_api_support"]  # the API fixtures
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-DOCS = ROOT / "docs"
+SCREENSHOTS = ROOT / os.environ.get("QUARRY_SCREENSHOT_DIR", "var/screenshots")
 BROAD = "vacation salary kubernetes database travel roadmap orphaned onboarding"
 """A word of every corpus document: the results are exactly what the searcher may read."""
 
@@ -119,8 +120,8 @@ def _titles(driver: WebDriver) -> list[str]:
 
 
 def _screenshot(driver: WebDriver, name: str) -> None:
-    """Save ``docs/console-<name>.png``, one of the README's pictures of the console."""
-    path = DOCS / f"console-{name}.png"
+    """Save ``console-<name>.png``, one of the README's pictures of the console."""
+    path = SCREENSHOTS / f"console-{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     assert driver.save_screenshot(str(path))
     assert path.stat().st_size > 5_000
