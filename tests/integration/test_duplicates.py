@@ -22,6 +22,9 @@ from search.pipeline import Pipeline
 from search.query import QueryRequest, QueryResponse, RetrievalMode, Sort
 from search.runtime import Runtime
 from search.writer import IndexWriter
+from tests.integration.test_api_support import as_user
+
+pytest_plugins = ["tests.integration.test_api_support"]  # the API fixtures
 
 PLAN = (
     "The 2026 marketing plan puts the spring campaign in three regions, doubles the trade "
@@ -243,3 +246,43 @@ def test_documents_without_text_never_collapse(runtime: Runtime) -> None:
     assert text_hash("") is None
     assert text_hash(" \n\t ") is None
     assert text_hash("a  b\n c") == text_hash("a b c") != text_hash("A b c")
+
+
+def test_rest_results_expose_folder_and_other_places(runtime: Runtime, api_client: Any) -> None:
+    """On the REST face (the service's own index): the copies, their folders, the schema."""
+    spec = api_client.get("/openapi.json").json()["components"]["schemas"]
+    assert {"folder", "also_in"} <= spec["ResultItem"]["properties"].keys()
+    assert {"id", "title", "uri", "data_source_id", "folder"} <= spec["DocumentCopy"][
+        "properties"
+    ].keys()
+    text = "Yarrow field guide: the yarrow survey counts plots along the northern ridge."
+    placed = {"rest-a": "rest:a:yarrow", "rest-b": "rest:b:yarrow", "rest-c": "rest:c:yarrow"}
+    for source, doc_id in placed.items():
+        reader = "rhea" if source != "rest-c" else "sam"
+        doc = Document(
+            id=doc_id,
+            title="Yarrow field guide",
+            text=text,
+            folder=f"{source}/surveys",
+            acl=AccessControlList(allow_users=[reader]),
+        )
+        assert not runtime.pipeline.write_batch(source, [doc]).failed
+    runtime.writer.refresh()
+    try:
+        response = api_client.post(
+            "/v1/query",
+            json={"query_text": "yarrow survey", "user_context": as_user("rhea")},
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["total"] == 1
+        [item] = body["results"]
+        assert item["id"] in ("rest:a:yarrow", "rest:b:yarrow")
+        assert item["folder"] == f"{item['data_source_id']}/surveys"
+        [copy] = item["also_in"]
+        assert {item["id"], copy["id"]} == {"rest:a:yarrow", "rest:b:yarrow"}
+        assert copy["folder"] == f"{copy['data_source_id']}/surveys"
+        assert "rest-c" not in response.text
+    finally:
+        runtime.writer.delete(list(placed.values()))
+        runtime.writer.refresh()
