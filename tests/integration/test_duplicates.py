@@ -8,21 +8,27 @@ written by the pipeline and reaches documents of an older index by resync or rei
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from acl import AccessControlList, Principal
-from connectors.models import Document
+from connectors.base import CrawlLimits
+from connectors.filesystem import FilesystemConfig, FilesystemConnector
+from connectors.models import Document, SyncMode
 from search.duplicates import text_hash
+from search.embed import Embedder
 from search.engine import SearchEngine
 from search.index import IndexManager
 from search.mapping import ADDED_FIELDS, index_body
 from search.pipeline import Pipeline
 from search.query import QueryRequest, QueryResponse, RetrievalMode, Sort
 from search.runtime import Runtime
+from search.settings import Settings
 from search.writer import IndexWriter
 from tests.integration.test_api_support import as_user
+from tests.stack import prefixed, ready_runtime
 
 pytest_plugins = ["tests.integration.test_api_support"]  # the API fixtures
 
@@ -286,3 +292,45 @@ def test_rest_results_expose_folder_and_other_places(runtime: Runtime, api_clien
     finally:
         runtime.writer.delete(list(placed.values()))
         runtime.writer.refresh()
+
+
+def test_a_file_under_two_filesystem_roots_through_the_cli(
+    settings: Settings, es: object, embedder: Embedder, tmp_path: Path
+) -> None:
+    """The filesystem connector says which directory a file is in; `quarry query` shows one
+    result for the two readable copies and where the other one is, never the hidden one."""
+    from tests.integration.test_cli import Cli
+
+    s = prefixed(settings, "dedupcli")
+    rt = ready_runtime(s, embedder)
+    share = tmp_path / "share"
+    (share / "Plans" / "2026").mkdir(parents=True)
+    (share / "Plans" / "2026" / "plan.txt").write_text(PLAN)
+    alice = AccessControlList(allow_users=["alice"])
+    roots = {
+        "fs-share": (share, alice),
+        "fs-plans": (share / "Plans", alice),
+        "fs-board": (share / "Plans" / "2026", AccessControlList(allow_users=["bob"])),
+    }
+    for name, (root, acl) in roots.items():
+        connector = FilesystemConnector(FilesystemConfig(root=root, default_acl=acl), name)
+        items = list(connector.crawl(SyncMode.FULL, None, CrawlLimits()))
+        assert not rt.pipeline.write_batch(name, items).failed
+    rt.writer.refresh()
+    cli = Cli(s)
+
+    found = cli.json("query", "trade fair budget", "--user", "alice")
+    [item] = found["results"]
+    places = {(item["data_source_id"], item["folder"])} | {
+        (c["data_source_id"], c["folder"]) for c in item["also_in"]
+    }
+    assert places == {("fs-share", "Plans/2026"), ("fs-plans", "2026")}
+    assert found["total"] == 1
+    shown = cli("query", "trade fair budget", "--user", "alice")
+    assert shown.returncode == 0, shown.stderr
+    other = next(c for c in item["also_in"])
+    assert f"Also in: {other['data_source_id']}: {other['folder']}" in shown.stdout
+    assert "fs-board" not in shown.stdout
+    board = cli.json("query", "trade fair budget", "--user", "bob")
+    [only] = board["results"]
+    assert (only["data_source_id"], only["folder"], only["also_in"]) == ("fs-board", None, [])
