@@ -10,8 +10,8 @@ The hash is SHA-256 of the extracted text with every run of whitespace collapsed
 space and the ends stripped (case, punctuation and the title are kept: a different title
 with the same body is still the same content). A document without extracted text (metadata
 only, an empty file) has no hash and never collapses: empty bodies are not duplicates of
-each other. Documents indexed before the field existed have no hash until their next sync
-or ``quarry index reindex``.
+each other. Documents indexed before the field existed have no hash until a full sync
+reads them again or ``quarry index reindex`` (see docs/duplicates.md).
 """
 
 from __future__ import annotations
