@@ -221,6 +221,7 @@ class FilesystemConnector:
             modified_at=datetime.fromtimestamp(st.st_mtime, tz=UTC),
             category="file",
             path=rel,
+            folder=rel.rsplit("/", 1)[0] if "/" in rel else None,
             attributes={"size": st.st_size},
             acl=acl,
         )

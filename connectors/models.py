@@ -48,6 +48,9 @@ class Document(BaseModel):
     language: str = "en"
     category: str | None = None
     path: str | None = None
+    folder: str | None = None
+    """Where the item lives at its source, as a person would look for it (an Alfresco site,
+    container and folder; a directory under a filesystem root); shown with search results."""
     attributes: dict[str, AttributeValue] = Field(default_factory=dict)
     acl: AccessControlList | None = None
     """None means the connector could not read the ACL: the document is then visible to nobody."""

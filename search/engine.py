@@ -23,6 +23,16 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch, NotFoundError
 
 from acl import Principal
+from search.duplicates import (
+    TEXT_HASH,
+    collapse,
+    copies_collapse,
+    copies_query,
+    distinct_aggs,
+    distinct_total,
+    group_copies,
+    hash_of,
+)
 from search.embed import Embedder
 from search.errors import BadRequest
 from search.filters import acl_filter, attribute_names, check_orderable, to_query
@@ -33,6 +43,7 @@ from search.mapping import (
     field_for,
 )
 from search.query import (
+    DocumentCopy,
     FacetResult,
     FacetValue,
     Passage,
@@ -119,6 +130,8 @@ class _Candidate:
     """Sorts before ``final``: reranked matches 3, matches outside the window 2, reranked
     neighbours that match no word 1, the rest 0."""
     passage_index: int | None = None
+    text_hash: str | None = None
+    """Copies of one content collapse into the best-ranked (``search.duplicates``)."""
 
 
 class SearchEngine:
@@ -292,8 +305,9 @@ class SearchEngine:
                 query=self._lexical_query(text, filters),
                 size=window,
                 source=False,
+                docvalue_fields=[TEXT_HASH],
                 track_total_hits=True,
-                aggs=aggs or None,
+                aggs={**aggs, **distinct_aggs()},
             )
         if pending is not None:
             vector = pending.result().tolist()
@@ -306,6 +320,7 @@ class SearchEngine:
                 knn=self._knn(vector, window, filters, inner=True),
                 size=window,
                 source=False,
+                docvalue_fields=[TEXT_HASH],
                 **extra,
             )
         candidates = self._fuse(lexical, dense)
@@ -321,14 +336,20 @@ class SearchEngine:
         elif completing is not None:
             completing.result()
         ranked = sorted(candidates.values(), key=lambda c: (-c.tier, -c.final))
-        neighbours: list[_Candidate] = []
         if mode is not RetrievalMode.DENSE:
             floor = self.params.min_dense_similarity
             ranked = [c for c in ranked if c.lexical is not None or (c.dense or 0.0) >= floor]
-            neighbours = [c for c in ranked if c.lexical is None]
+        # One result per content: the best-ranked readable copy stands for the others.
+        ranked = collapse(ranked, lambda c: c.text_hash)
+        neighbours = [c for c in ranked if c.lexical is None] if lexical else []
         base = lexical or dense
-        # Lexical matches plus the neighbours shown: the documents a person can page through.
-        total = (base["hits"]["total"]["value"] if base else 0) + len(neighbours)
+        # Lexical matches plus the neighbours shown: the results a person can page through,
+        # copies of one content counted once (every kNN hit is ranked, so counted exactly).
+        if lexical:
+            matches = distinct_total(lexical.get("aggregations", {}))
+            total = (matches if matches is not None else 0) + len(neighbours)
+        else:
+            total = len(ranked)
         aggregations = base.get("aggregations", {}) if base else {}
         if aggs and neighbours and lexical:
             aggregations = self._run(
@@ -375,11 +396,13 @@ class SearchEngine:
         for rank, hit in enumerate(lexical.get("hits", {}).get("hits", []), start=1):
             c = candidates.setdefault(hit["_id"], _Candidate(hit["_id"]))
             c.lexical, c.lexical_rank = hit["_score"], rank
+            c.text_hash = hash_of(hit)
             c.fused += 1.0 / (RRF_K + rank)
         for rank, hit in enumerate(dense.get("hits", {}).get("hits", []), start=1):
             c = candidates.setdefault(hit["_id"], _Candidate(hit["_id"]))
             c.dense, c.dense_rank = cosine(hit["_score"]), rank
             c.passage_index = best_passage(hit)
+            c.text_hash = hash_of(hit)
             c.fused += 1.0 / (RRF_K + rank)
         for c in candidates.values():
             c.final = c.fused
@@ -462,30 +485,55 @@ class SearchEngine:
         aggs: dict[str, Any],
         start: int,
     ) -> QueryResponse:
+        """Sorted by an attribute; copies of one content collapse into the first in that order.
+
+        Hits are read from the first one so that a copy collapsed on an earlier page never
+        reappears on a later one (pages stay within ``MAX_RESULTS``).
+        """
         assert request.sort is not None
         sort_field = field_for(request.sort.attribute)
         order = "asc" if request.sort.order is SortOrder.ASC else "desc"
-        response = self._run(
-            query=self._lexical_query(text, filters),
-            sort=[
-                {sort_field: {"order": order, "missing": "_last", "unmapped_type": "keyword"}},
-                "_score",
-            ],
-            from_=start,
-            size=request.page_size,
-            source=False,
-            track_total_hits=True,
-            aggs=aggs or None,
-        )
-        page = [
-            _Candidate(h["_id"], lexical=h.get("_score") or 0.0, final=0.0)
-            for h in response["hits"]["hits"]
-        ]
+        end = start + request.page_size
+        kept: list[_Candidate] = []
+        seen: set[str] = set()
+        fetched = 0
+        want = end
+        first: dict[str, Any] | None = None
+        while True:
+            size = min(want, MAX_RESULTS - fetched)
+            response = self._run(
+                query=self._lexical_query(text, filters),
+                sort=[
+                    {sort_field: {"order": order, "missing": "_last", "unmapped_type": "keyword"}},
+                    "_score",
+                ],
+                from_=fetched,
+                size=size,
+                source=False,
+                docvalue_fields=[TEXT_HASH],
+                track_total_hits=first is None,
+                aggs={**aggs, **distinct_aggs()} if first is None else None,
+            )
+            first = first or response
+            hits = response["hits"]["hits"]
+            fetched += len(hits)
+            for h in hits:
+                digest = hash_of(h)
+                if digest is not None:
+                    if digest in seen:
+                        continue
+                    seen.add(digest)
+                kept.append(_Candidate(h["_id"], lexical=h.get("_score") or 0.0, text_hash=digest))
+            if len(kept) >= end or len(hits) < size or fetched >= MAX_RESULTS:
+                break
+            want = max(request.page_size, end - len(kept))
+        assert first is not None
+        distinct = distinct_total(first.get("aggregations", {}))
         return QueryResponse(
             query_id=uuid.uuid4().hex,
-            total=response["hits"]["total"]["value"],
-            results=self._results(page, text, filters),
-            facets=self._facets(request, response.get("aggregations", {})),
+            total=distinct if distinct is not None else first["hits"]["total"]["value"],
+            results=self._results(kept[start:end], text, filters),
+            facets=self._facets(request, first.get("aggregations", {})),
         )
 
     # ----- results: fields, excerpts with highlight offsets
@@ -502,15 +550,33 @@ class SearchEngine:
             source=PAGE_SOURCE,
         )
         by_id = {h["_id"]: h for h in response["hits"]["hits"]}
+        shown = [c for c in page if c.doc_id in by_id]  # absent: deleted between the stages
+        copies = self._copies(shown, filters)
         return [
             result_item(
                 by_id[c.doc_id],
                 c.passage_index,
                 round(c.final if c.final else (c.lexical or 0.0), 6),
+                also_in=copies.get(c.text_hash, []) if c.text_hash else [],
             )
-            for c in page
-            if c.doc_id in by_id  # absent: deleted between the stages
+            for c in shown
         ]
+
+    def _copies(
+        self, shown: list[_Candidate], filters: list[dict[str, Any]]
+    ) -> dict[str, list[DocumentCopy]]:
+        """The other documents with a shown result's content, under the same filters (ACL
+        included: a copy the user may not read is never mentioned)."""
+        hashes = {c.text_hash for c in shown if c.text_hash}
+        if not hashes:
+            return {}
+        response = self._run(
+            query=copies_query(hashes, [c.doc_id for c in shown], filters),
+            size=len(hashes),
+            source=False,
+            collapse=copies_collapse(),
+        )
+        return group_copies(response)
 
     # ----- facets and suggestions
     def _facet_aggs(self, request: QueryRequest) -> dict[str, Any]:

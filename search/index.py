@@ -12,9 +12,11 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
 
+from search.duplicates import TEXT_HASH, text_hash
 from search.errors import BadRequest
 from search.mapping import (
     ACL_FIELDS,
+    ADDED_FIELDS,
     ATTRIBUTE_PREFIX,
     ATTRIBUTE_TYPES,
     custom_attribute_types,
@@ -77,6 +79,7 @@ class IndexManager:
         if current is not None:
             if not self._replicas_applied:
                 apply_replicas(self.es, current, self.index_settings)
+                self.add_fields()
                 self._replicas_applied = True
             return current
         name = self._next_name()
@@ -100,6 +103,12 @@ class IndexManager:
             self.es.indices.put_mapping(index=self.alias, properties=props)
         except Exception as exc:
             raise BadRequest(f"attribute {name!r} cannot become {type_}: {exc}") from exc
+
+    def add_fields(self) -> None:
+        """Put fields newer than the index into its mapping (``ADDED_FIELDS``; idempotent).
+
+        The mapping is strict, so without them a write from this version would be rejected."""
+        self.es.indices.put_mapping(index=self.alias, properties=ADDED_FIELDS)
 
     def attribute_types(self) -> dict[str, str]:
         """Custom attributes known to the index, with their Elasticsearch field types."""
@@ -149,8 +158,11 @@ class IndexManager:
             while hits := page.body["hits"]["hits"]:
                 ops: list[dict[str, Any]] = []
                 for hit in hits:
+                    source = hit["_source"]
+                    if TEXT_HASH not in source:  # indexed before the hash existed
+                        source[TEXT_HASH] = text_hash(source.get("body"))
                     ops.append({"index": {"_index": new, "_id": hit["_id"]}})
-                    ops.append(hit["_source"])
+                    ops.append(source)
                 if self.es.bulk(operations=ops).body.get("errors"):
                     raise RuntimeError(f"reindex into {new} rejected documents; {old} is untouched")
                 page = self.es.scroll(scroll_id=scroll_id, scroll="5m")

@@ -40,6 +40,14 @@ RESERVED_FIELD_TYPES: dict[str, str] = {
     for name, field in RESERVED_ATTRIBUTES.items()
 }
 
+ADDED_FIELDS: dict[str, Any] = {
+    # Exact-duplicate collapse (search.duplicates) and where a document lives at its source.
+    "text_hash": {"type": "keyword"},
+    "folder": {"type": "keyword", "ignore_above": 2048},
+}
+"""Fields added after indices were first created: ``IndexManager.ensure`` puts them into an
+existing index's mapping (additive, no reindex); older documents simply lack them."""
+
 ATTRIBUTE_TYPES = {"string": "keyword", "string_list": "keyword", "long": "long", "date": "date"}
 
 
@@ -116,6 +124,7 @@ def index_body(english: bool, settings: dict[str, Any]) -> dict[str, Any]:
                     for name in ACL_FIELDS
                 },
                 "content_hash": {"type": "keyword", "index": False},
+                **ADDED_FIELDS,
                 "sync_job": keyword,
                 "indexed_at": {"type": "date"},
                 "truncated_chars": {"type": "long"},

@@ -19,6 +19,7 @@ from typing import Any
 from connectors.models import CrawlItem, Deletion, Document, Failure, GroupMembership
 from search import metrics
 from search.chunk import split_passages
+from search.duplicates import FOLDER, TEXT_HASH, text_hash
 from search.embed import Embedder
 from search.extract import extract
 from search.identity import IdentityStore
@@ -40,6 +41,11 @@ FILE_TYPES = {
 }
 
 MAX_FAILURE_SAMPLES = 100
+
+DERIVED_FIELDS = (TEXT_HASH, FOLDER)
+"""Fields outside ``content_hash``: a document whose other fields are unchanged gets them by a
+partial update, so adding them to an existing index re-embeds nothing (and verification,
+which compares ``content_hash``, sees no change)."""
 
 
 @dataclass
@@ -141,7 +147,9 @@ class Pipeline:
                 stats.failed[doc.id] = f"{type(exc).__name__}: {exc}"[:500]
                 continue
             built.append((doc, source, texts))
-        previous = self.writer.existing([d.id for d, _, _ in built], ["doc_id", "content_hash"])
+        previous = self.writer.existing(
+            [d.id for d, _, _ in built], ["doc_id", "content_hash", *DERIVED_FIELDS]
+        )
         changed = [
             (d, s, t)
             for d, s, t in built
@@ -181,7 +189,15 @@ class Pipeline:
             else:
                 stats.added.append(doc.id)
         if same:
-            touched = self.writer.touch(same, {"sync_job": job_id})
+            # Derived fields the stored copy lacks or has stale ride along with the touch.
+            stale = {
+                d.id: derived
+                for d, s, _ in built
+                if d.id in same
+                and (derived := {f: s[f] for f in DERIVED_FIELDS})
+                != {f: previous[d.id].get(f) for f in DERIVED_FIELDS}
+            }
+            touched = self.writer.touch(same, {"sync_job": job_id}, each=stale)
             for doc_id in same:
                 reason = _failure(touched.failed, doc_id)
                 if reason is not None:
@@ -242,6 +258,8 @@ class Pipeline:
             "attr": {k: _attr(v) for k, v in doc.attributes.items()},
         }
         source["content_hash"] = _hash(source)
+        source[TEXT_HASH] = text_hash(extracted.text)
+        source[FOLDER] = doc.folder or None
         return source, texts
 
 

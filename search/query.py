@@ -67,6 +67,16 @@ class Excerpt(BaseModel):
     highlights: list[Highlight] = Field(default_factory=list)
 
 
+class DocumentCopy(BaseModel):
+    """Another place a result's exact content lives (same ``text_hash``) that the user may read."""
+
+    id: str
+    title: str
+    uri: str | None
+    data_source_id: str | None
+    folder: str | None = Field(default=None, description="Where it lives at its source.")
+
+
 class ResultItem(BaseModel):
     id: str
     title: str
@@ -76,6 +86,18 @@ class ResultItem(BaseModel):
     attributes: dict[str, Any]
     data_source_id: str | None
     passage_index: int | None = None
+    folder: str | None = Field(
+        default=None,
+        description="Where the document lives at its source, e.g. an Alfresco site, container "
+        "and folder (``marketing/documentLibrary/Plans/2026``) or a directory relative to a "
+        "filesystem data source's root; absent for documents synced before it was recorded.",
+    )
+    also_in: list[DocumentCopy] = Field(
+        default_factory=list,
+        description="Other documents with exactly the same text that this search would also "
+        "have returned (readable by the user, matching the filters), collapsed into this "
+        "result; at most 20.",
+    )
     type: str = Field(default="DOCUMENT", description="DOCUMENT (a ranked or featured document).")
     featured: bool = Field(
         default=False, description="Pinned by an administrator to this query (featured result)."

@@ -25,6 +25,8 @@ RESULT_SOURCE = [
     "file_type",
     "language_code",
     "attr",
+    "folder",
+    "text_hash",
 ]
 
 
@@ -159,5 +161,6 @@ def result_item(
         attributes=attributes(src),
         data_source_id=src.get("data_source_id"),
         passage_index=shown_passage,
+        folder=src.get("folder") or None,
         **extra,
     )

@@ -97,11 +97,21 @@ class IndexWriter:
             [({"index": {"_index": self.alias, "_id": es_id(d["doc_id"])}}, d) for d in docs]
         )
 
-    def touch(self, doc_ids: Sequence[str], fields: dict[str, Any]) -> BulkResult:
-        """Partial update (e.g. the job that last saw an unchanged document)."""
+    def touch(
+        self,
+        doc_ids: Sequence[str],
+        fields: dict[str, Any],
+        each: dict[str, dict[str, Any]] | None = None,
+    ) -> BulkResult:
+        """Partial update (e.g. the job that last saw an unchanged document); ``each`` adds
+        fields per document id."""
+        each = each or {}
         return self.bulk(
             [
-                ({"update": {"_index": self.alias, "_id": es_id(i)}}, {"doc": fields})
+                (
+                    {"update": {"_index": self.alias, "_id": es_id(i)}},
+                    {"doc": {**fields, **each.get(i, {})}},
+                )
                 for i in doc_ids
             ]
         )

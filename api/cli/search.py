@@ -121,9 +121,17 @@ def _print_results(
         meta = Text(f"   {item.id}", style="dim")
         if item.data_source_id:
             meta.append(f"  · {item.data_source_id}", style="dim")
+        if item.folder:
+            meta.append(f"  · {item.folder}", style="dim")
         if item.uri:
             meta.append(f"  · {item.uri}", style="dim")
         out.print(meta)
+        if item.also_in:  # exact copies the user may read, collapsed into this result
+            places = ", ".join(
+                ": ".join(p for p in (c.data_source_id, c.folder) if p) or c.id
+                for c in item.also_in
+            )
+            out.print(Text(f"   Also in: {places}", style="dim"))
     shown = first + len(response.results) - 1
     if response.total > shown:
         out.print(f"[dim]Showing {first}-{shown}; next page: --page {page + 1}[/]")

@@ -126,6 +126,12 @@ def _mappings_for(root: Root, mappings: FieldMappings) -> list[FieldMapping]:
     return mappings.for_entity(Entity(root.category))
 
 
+def folder_of(root: Root, rel: str) -> str:
+    """Site, container and folders of an item (``marketing/documentLibrary/Plans/2026``)."""
+    folder = rel.rsplit("/", 1)[0] if "/" in rel else rel
+    return f"{root.site}/{folder}" if root.site else folder
+
+
 def node_document(
     entry: dict[str, Any],
     *,
@@ -172,6 +178,7 @@ def node_document(
             else [created_name or created_by or ""],
             category=root.category,
             path=rel,
+            folder=folder_of(root, rel),
             attributes=attributes,
             acl=acl,
         )
@@ -197,6 +204,7 @@ def comment_document(comment: dict[str, Any], parent: Document, doc_id: str) -> 
         authors=[author_name or author or ""],
         category=COMMENT,
         path=parent.path,
+        folder=parent.folder,
         attributes={
             k: v
             for k, v in {

@@ -547,3 +547,69 @@ def test_answers_faqs_and_featured_results_are_shown_and_marked(
         httpx.delete(
             f"{base_url}/v1/featured-results/{pinned.json()['id']}", headers=ADMIN, timeout=60
         )
+
+
+@pytest.fixture
+def copies(runtime: Runtime) -> Iterator[None]:
+    """One handbook in two data sources quinn may read and in a third only victor may read."""
+    from acl import AccessControlList
+    from connectors.models import Document
+
+    text = "Zephyr telescope handbook: align the mirror, cool the sensor, log each star field."
+    placed = [
+        ("dedup-fs", "e2e:fs:handbook", "Guides/2026", None, "quinn"),
+        (
+            "dedup-alf",
+            "e2e:alf:handbook",
+            "people/documentLibrary/Guides",
+            "https://alfresco.example/share/page/document-details?nodeRef=handbook",
+            "quinn",
+        ),
+        ("dedup-secret", "e2e:secret:handbook", "board/documentLibrary", None, "victor"),
+    ]
+    for source, doc_id, folder, uri, reader in placed:
+        doc = Document(
+            id=doc_id,
+            title="Zephyr handbook",
+            text=text,
+            folder=folder,
+            source_uri=uri,
+            acl=AccessControlList(allow_users=[reader]),
+        )
+        assert not runtime.pipeline.write_batch(source, [doc]).failed
+    runtime.writer.refresh()
+    yield
+    runtime.writer.delete([doc_id for _, doc_id, _, _, _ in placed])
+    runtime.writer.refresh()
+
+
+def test_copies_show_as_one_result_with_where_else_it_lives(
+    browser: WebDriver, base_url: str, copies: None
+) -> None:
+    browser.get(base_url + "/")
+    _open_panel(browser, "options-panel")
+    token = browser.find_element(By.ID, "user-token")
+    token.clear()
+    token.send_keys(mint("quinn"))
+    browser.find_element(By.ID, "q").send_keys("zephyr handbook", Keys.ENTER)
+    _wait(browser).until(lambda d: "Zephyr handbook" in _titles(d))
+    _search_settled(browser)
+    titles = _titles(browser)
+    assert titles.count("Zephyr handbook") == 1  # three copies, two readable: one result
+    result = browser.find_elements(By.CSS_SELECTOR, "#results .result")[
+        titles.index("Zephyr handbook")
+    ]
+    also = result.find_element(By.CSS_SELECTOR, ".also-in").text
+    facts = result.find_element(By.CSS_SELECTOR, ".facts").text
+    fs_place, alf_place = "dedup-fs: Guides/2026", "dedup-alf: people/documentLibrary/Guides"
+    if "Source: dedup-fs" in facts:
+        assert "Folder: Guides/2026" in facts
+        assert also == f"Also in: {alf_place}"
+        link = result.find_element(By.CSS_SELECTOR, ".also-in a")
+        assert link.get_attribute("href").startswith("https://alfresco.example/")
+    else:
+        assert "Folder: people/documentLibrary/Guides" in facts
+        assert also == f"Also in: {fs_place}"
+    # The copy quinn may not read is mentioned nowhere.
+    page = browser.find_element(By.TAG_NAME, "body").text
+    assert "dedup-secret" not in page and "board/documentLibrary" not in page

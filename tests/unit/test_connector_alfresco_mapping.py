@@ -11,6 +11,7 @@ from connectors.alfresco.mapping import (
     ItemError,
     comment_document,
     convert,
+    folder_of,
     node_document,
     parse_time,
     share_uri,
@@ -108,6 +109,7 @@ def test_node_document_fields_and_mappings() -> None:
     )
     assert doc.title == "API v2" and doc.authors == ["Alice S."]
     assert doc.category == "documentLibrary" and doc.path == "documentLibrary/Specs/api v2.pdf"
+    assert doc.folder == "eng/documentLibrary/Specs"  # site, container, folders
     assert doc.source_uri == (
         f"{SITE}/share/page/site/eng/document-details?nodeRef=workspace://SpacesStore/1111-2222"
     )
@@ -168,6 +170,13 @@ def test_comment_inherits_parent_acl_and_link() -> None:
     assert comment.category == "comment" and comment.source_uri == parent.source_uri
     assert comment.acl == parent.acl and comment.attributes["parent_id"] == "ds:p"
     assert comment.text == "<p>nice</p>" and comment.authors == ["bob"]
+    assert comment.folder == parent.folder == "eng/documentLibrary"
+
+
+def test_folder_of_an_item_at_a_root_and_in_the_shared_folder() -> None:
+    assert folder_of(LIB, "documentLibrary/Plans/2026/plan.txt") == "eng/documentLibrary/Plans/2026"
+    assert folder_of(WIKI, "wiki/Main Page") == "eng/wiki"
+    assert folder_of(SHARED, "Shared/Templates/letter.docx") == "Shared/Templates"
 
 
 def test_signature_changes_with_path_acl_and_time() -> None:

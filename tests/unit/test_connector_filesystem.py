@@ -68,6 +68,9 @@ def test_full_crawl_fails_closed_without_default_acl(tree: Path) -> None:
     assert not salaries.acl.permits(Principal(user="alice", groups=["GROUP_interns"]))
     assert salaries.content == b"a,b" and salaries.content_length == 3
     assert salaries.path == "private/salaries.csv"
+    # The directory a person finds it in: none at the root.
+    assert (salaries.folder, docs["fs:specs/old/v1.md"].folder) == ("private", "specs/old")
+    assert docs["fs:readme.txt"].folder is None
     assert last.complete
 
 

@@ -230,7 +230,7 @@ function formatDate(value) {
   return date.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
 }
 
-// Type, date, author, site and source of a result, from its attributes; absent ones are left out.
+// Type, date, author, site, folder and source of a result; absent ones are left out.
 function metadata(item) {
   const a = item.attributes || {};
   const parts = [];
@@ -242,8 +242,25 @@ function metadata(item) {
   const authors = Array.isArray(a._authors) ? a._authors.filter(Boolean) : (a._authors ? [a._authors] : []);
   if (authors.length) parts.push(["author", `by ${authors.join(", ")}`]);
   if (a.site) parts.push(["site", `Site: ${a.site}`]);
+  if (item.folder) parts.push(["folder", `Folder: ${item.folder}`]);
   if (item.data_source_id) parts.push(["source", `Source: ${item.data_source_id}`]);
   return el("div", { class: "facts" }, ...parts.map(([kind, text]) => el("span", { class: `fact fact-${kind}` }, text)));
+}
+
+// The other places the same content lives (exact copies the searcher may read), linked when
+// they have a web address.
+function alsoInNode(item) {
+  const copies = item.also_in || [];
+  if (!copies.length) return null;
+  const places = copies.map((c) => {
+    const label = [c.data_source_id, c.folder].filter(Boolean).join(": ") || c.title || c.id;
+    const href = c.uri && /^https?:\/\//i.test(c.uri) ? c.uri : null;
+    return href ? el("a", { href, target: "_blank", rel: "noopener noreferrer", title: c.title || c.id }, label)
+      : el("span", { title: c.title || c.id }, label);
+  });
+  const list = [];
+  places.forEach((p, i) => { if (i) list.push(", "); list.push(p); });
+  return el("div", { class: "also-in" }, "Also in: ", ...list);
 }
 
 function resultNode(item) {
@@ -272,6 +289,7 @@ function resultNode(item) {
   return el("li", { class: "result", "data-id": item.id },
     el("h3", {}, heading),
     metadata(item),
+    alsoInNode(item),
     excerptNode(item.excerpt || { text: "" }),
     el("div", { class: "meta" },
       el("button", { type: "button", title: "Mark as relevant", onclick: vote(true) }, "Relevant"),
