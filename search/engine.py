@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -123,10 +124,13 @@ class SearchEngine:
         params: RankingParams | None = None,
         max_page_size: int = 100,
         max_query_chars: int = 1000,
+        check_vectors: Callable[[], None] | None = None,
     ) -> None:
         self.es = es
         self.alias = alias
         self.embedder = embedder
+        self.check_vectors = check_vectors
+        """Raises when query vectors may not be compared with the index's (another space)."""
         self.params = params or RankingParams()
         self.max_page_size = max_page_size
         self.max_query_chars = max_query_chars
@@ -254,6 +258,8 @@ class SearchEngine:
         lexical: dict[str, Any] = {}
         dense: dict[str, Any] = {}
         vector: list[float] | None = None
+        if mode is not RetrievalMode.BM25 and self.check_vectors is not None:
+            self.check_vectors()
         # The query is embedded on the CPU while Elasticsearch runs the lexical search.
         pending = (
             _EMBED_POOL.submit(self.embedder.encode_query, text)
@@ -556,6 +562,8 @@ class SearchEngine:
         """
         text = self._check(request.query_text, request.page_size)
         filters = self._filter(principal, request)
+        if self.check_vectors is not None:
+            self.check_vectors()
         pending = _EMBED_POOL.submit(self.embedder.encode_query, text)
         size = request.page_size
         docs = size * 3

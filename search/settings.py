@@ -60,6 +60,9 @@ class Settings(BaseSettings):
 
     embedding_model: str | None = None
     """A local sentence-transformers model folder; default: the bundled all-MiniLM-L6-v2."""
+    embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    """``torch``, ``onnx`` (same vectors as torch) or ``onnx-int8`` (another vector space: the
+    index must be reindexed, see docs/benchmarks.md); the index records which made its vectors."""
     embedding_batch_size: int = Field(default=32, ge=1, le=512)
     embedding_cache_size: int = Field(default=50_000, ge=0)
     embedding_device: str | None = Field(default=None, pattern=r"^(cpu|cuda(:[0-9]+)?)$")
