@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,7 +48,7 @@ def export(model_path: Path, export_dir: Path, int8: bool) -> Path:
         if int8:
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            partial = target.with_suffix(".partial")
+            partial = target.with_suffix(f".{os.getpid()}.partial")
             quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8)
             partial.rename(target)
     return target
@@ -69,7 +70,7 @@ def _export_fp32(model_path: Path, target: Path) -> None:
 
     model = _Encoder(AutoModel.from_pretrained(str(model_path)).eval())
     sample = torch.ones(1, 8, dtype=torch.long)
-    partial = target.with_suffix(".partial")
+    partial = target.with_suffix(f".{os.getpid()}.partial")
     with torch.no_grad():
         torch.onnx.export(
             model,

@@ -310,11 +310,7 @@ class SearchEngine:
         total = (base["hits"]["total"]["value"] if base else 0) + len(neighbours)
         aggregations = base.get("aggregations", {}) if base else {}
         if aggs and neighbours and lexical:
-            aggregations = self._run(
-                query=self._lexical_query(text, filters, also=[c.doc_id for c in neighbours]),
-                size=0,
-                aggs=aggs,
-            ).get("aggregations", {})
+            aggregations = self._facets_with(aggregations, aggs, text, filters, neighbours)
         page = ranked[start:end]
         results = self._results(page, text, filters)
         suggestion = None
@@ -468,6 +464,39 @@ class SearchEngine:
             f"facet_{i}": {"terms": {"field": field_for(f.attribute), "size": f.max_results}}
             for i, f in enumerate(request.facets)
         }
+
+    def _facets_with(
+        self,
+        lexical: dict[str, Any],
+        aggs: dict[str, Any],
+        text: str,
+        filters: list[dict[str, Any]],
+        neighbours: list[_Candidate],
+    ) -> dict[str, Any]:
+        """Facets over the lexical matches and the neighbours shown (disjoint sets).
+
+        When neither side's buckets were cut off, the counts add up exactly: the neighbours
+        (found by the ACL-filtered kNN stage) are aggregated alone, a few dozen documents,
+        instead of running the whole lexical query again with them."""
+        ids = [c.doc_id for c in neighbours]
+        extra = self._run(query={"ids": {"values": ids}}, size=0, aggs=aggs).get("aggregations", {})
+        merged: dict[str, Any] = {}
+        for name, spec in aggs.items():
+            first, second = lexical.get(name, {}), extra.get(name, {})
+            if first.get("sum_other_doc_count", 1) or second.get("sum_other_doc_count", 1):
+                return dict(  # a side was truncated: count the union in Elasticsearch
+                    self._run(
+                        query=self._lexical_query(text, filters, also=ids), size=0, aggs=aggs
+                    ).get("aggregations", {})
+                )
+            counts: dict[Any, dict[str, Any]] = {}
+            for bucket in [*first.get("buckets", []), *second.get("buckets", [])]:
+                known = counts.setdefault(bucket["key"], {**bucket, "doc_count": 0})
+                known["doc_count"] += bucket["doc_count"]
+            # Elasticsearch's order: most documents first, then by key.
+            buckets = sorted(counts.values(), key=lambda b: (-b["doc_count"], b["key"]))
+            merged[name] = {"buckets": buckets[: spec["terms"]["size"]]}
+        return merged
 
     def _facets(self, request: QueryRequest, aggregations: dict[str, Any]) -> list[FacetResult]:
         out = []

@@ -41,6 +41,7 @@ class Runtime:
             cache_path=s.embedding_cache_path,
             query_cache_size=s.embedding_query_cache_size,
             backend=s.embedding_backend,
+            query_backend=s.embedding_query_backend,
             device=s.embedding_device,
         )
 

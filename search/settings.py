@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
     """``torch``, ``onnx`` (same vectors as torch) or ``onnx-int8`` (another vector space: the
     index must be reindexed, see docs/benchmarks.md); the index records which made its vectors."""
+    embedding_query_backend: Literal["torch", "onnx", "onnx-int8"] | None = None
+    """What embeds queries; default: ONNX Runtime of the backend's precision (the same vectors,
+    several times faster on one short text). Must make the same vector space as the backend."""
     embedding_batch_size: int = Field(default=32, ge=1, le=512)
     embedding_cache_size: int = Field(default=50_000, ge=0)
     embedding_device: str | None = Field(default=None, pattern=r"^(cpu|cuda(:[0-9]+)?)$")
