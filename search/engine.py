@@ -290,9 +290,13 @@ class SearchEngine:
         candidates = self._fuse(lexical, dense)
         # The neighbours' BM25 scores and the lexical matches' similarities are fetched at the
         # same time: they concern disjoint candidates and both are known before scoring.
+        # When the lexical window holds every match, a neighbour outside it matches no word.
+        every_match = bool(lexical) and lexical["hits"]["total"]["value"] <= len(
+            lexical["hits"]["hits"]
+        )
         completing = (
             _STAGE_POOL.submit(self._complete_lexical, candidates, text, filters)
-            if lexical and dense
+            if lexical and dense and not every_match
             else None
         )
         if mode is RetrievalMode.RERANK and vector is not None and candidates:
