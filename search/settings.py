@@ -43,6 +43,18 @@ class Settings(BaseSettings):
     """The stack's ``QUARRY_REDIS_PORT``: the local Redis's port when no URL is given."""
 
     @model_validator(mode="after")
+    def _one_vector_space(self) -> Settings:
+        """Queries and passages must be embedded in one vector space (int8 is another)."""
+        query = self.embedding_query_backend
+        if query is not None and (query == "onnx-int8") != (self.embedding_backend == "onnx-int8"):
+            raise ValueError(
+                f"QUARRY_EMBEDDING_QUERY_BACKEND={query} makes vectors of another space than "
+                f"QUARRY_EMBEDDING_BACKEND={self.embedding_backend}: queries would not match "
+                "passages"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _ports(self) -> Settings:
         """One source of truth: the port variables the deploy scripts use also reach every
         Python process (an explicit URL still wins)."""

@@ -63,3 +63,13 @@ def test_a_query_backend_of_another_space_is_refused() -> None:
         Embedder(backend="torch", query_backend="onnx-int8")
     with pytest.raises(ValueError, match="another space"):
         Embedder(backend="onnx-int8", query_backend="onnx")
+
+
+def test_settings_refuse_a_query_backend_of_another_space() -> None:
+    from pydantic import ValidationError
+
+    from search.settings import Settings
+
+    with pytest.raises(ValidationError, match="QUARRY_EMBEDDING_QUERY_BACKEND=onnx-int8"):
+        Settings(embedding_query_backend="onnx-int8")
+    assert Settings(embedding_backend="onnx-int8", embedding_query_backend="onnx-int8")
