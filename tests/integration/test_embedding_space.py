@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from elasticsearch import Elasticsearch
 
 from acl import Principal
 from search.embed import LEGACY_SPACE, Embedder, EmbeddingSpace, passage_text
@@ -182,3 +183,27 @@ def test_a_reindex_in_the_same_space_copies_vectors(torch_runtime: Runtime) -> N
     torch_runtime.index.reindex(encode=never)
     assert vectors() == before
     assert torch_runtime.index.recorded_space() == LEGACY_SPACE
+
+
+def test_faq_entries_of_another_space_are_not_compared(
+    settings: Settings, es: Elasticsearch, int8: Embedder
+) -> None:
+    from search.faq import FaqSpec, FaqStore
+
+    index = f"{settings.index_prefix}-space-faqs"
+    content = "How many vacation days do I get?,Twenty days a year.\n"
+    question = "How many vacation days do I get?"
+    torch = FaqStore(es, index, Embedder(cache_size=0, export_dir=EXPORTS))
+    torch.create(FaqSpec(name="hr", content=content))
+    es.indices.refresh(index=index)
+    same = FaqStore(es, index, Embedder(backend="onnx", export_dir=EXPORTS))
+    assert [a.answer for a in same.answers(question, Principal.anonymous())] == [
+        "Twenty days a year."
+    ]
+    other = FaqStore(es, index, int8)
+    assert other.answers(question, Principal.anonymous()) == []
+    # Uploaded again under int8, the entry is offered to int8 queries (and not to torch's).
+    other.create(FaqSpec(name="hr-int8", content=content))
+    es.indices.refresh(index=index)
+    assert len(other.answers(question, Principal.anonymous())) == 1
+    assert len(same.answers(question, Principal.anonymous())) == 1
