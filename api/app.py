@@ -43,7 +43,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Load the embedding model in the background: /healthz answers at once, the first
         # query does not pay for the load.
-        threading.Thread(target=svc.runtime.embedder.warm_up, name="warm-up", daemon=True).start()
+        # The API embeds queries (and answer sentences) only: their model, not the passages'.
+        threading.Thread(
+            target=svc.runtime.embedder.warm_up, args=(True,), name="warm-up", daemon=True
+        ).start()
         yield
 
     # /docs and /redoc with Swagger UI and ReDoc served from the fastapi-offline package: no

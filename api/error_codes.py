@@ -21,6 +21,8 @@ ERROR_CODES: dict[str, CodeMapping] = {
     "not_found": CodeMapping(404, "ResourceNotFoundException"),
     "conflict": CodeMapping(409, "ConflictException"),
     "backend_unavailable": CodeMapping(503, "InternalServerException"),
+    # The index's vectors are of another embedding space: an operator must reindex.
+    "reindex_required": CodeMapping(503, "InternalServerException"),
     # acl.AclError: a refused token is the caller's; unusable secrets or keys are the deployment's.
     "invalid_token": CodeMapping(401, "AccessDeniedException"),
     "secret_unavailable": CodeMapping(503, "InternalServerException"),

@@ -95,7 +95,7 @@ def main() -> None:
     cache = Path(
         os.environ.get("QUARRY_EMBEDDING_CACHE_PATH", ROOT / "var" / "cache" / "embeddings.sqlite")
     )
-    torch_fp32 = Embedder(cache_path=cache, device=args.device)
+    torch_fp32 = Embedder(cache_path=cache, device=args.device, query_backend="torch")
     other = Embedder(cache_path=cache, backend=args.backend, device=args.device)
     for e in (torch_fp32, other):  # load and warm up outside the timed part
         e._load().encode(sample[:8], batch_size=8, normalize_embeddings=True)

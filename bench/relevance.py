@@ -1,6 +1,7 @@
 """Ranking quality on a BEIR-layout collection: nDCG@10 and Recall@10 per retrieval mode.
 
     python bench/relevance.py [--dataset ../shared/datasets/scifact] [--split test] [--tune]
+        [--backend onnx-int8]
 
 The dataset defaults to ``datasets/scifact`` in ``QUARRY_SHARED_DIR`` (default ``../shared``).
 
@@ -138,8 +139,18 @@ def main() -> None:
         default="english",
         help="standard: measure what the English analysis plugin is worth",
     )
+    parser.add_argument(
+        "--backend",
+        choices=["torch", "onnx", "onnx-int8"],
+        default=None,
+        help="embedding backend (its own index when not torch's vector space)",
+    )
     args = parser.parse_args()
     split = "train" if args.tune else args.split
+    space = ""
+    if args.backend is not None:
+        os.environ["QUARRY_EMBEDDING_BACKEND"] = args.backend
+        space = "-int8" if args.backend == "onnx-int8" else ""
     for needed in ("corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv"):
         if not (args.dataset / needed).is_file():
             parser.exit(
@@ -152,7 +163,7 @@ def main() -> None:
     name = args.dataset.name.lower()
     suffix = "" if args.analyzer == "english" else "-standard"
     rt = bench_runtime(
-        f"qbench-{name}{suffix}", english=None if args.analyzer == "english" else False
+        f"qbench-{name}{suffix}{space}", english=None if args.analyzer == "english" else False
     )
     corpus, queries, qrels = load(args.dataset, split)
     ensure_indexed(rt, corpus, name)

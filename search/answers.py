@@ -179,7 +179,7 @@ def suggest_answer(
     if not candidates:
         return None
     unique = list(dict.fromkeys(c.text for c in candidates))
-    vectors = dict(zip(unique, embedder.encode(unique), strict=True))
+    vectors = dict(zip(unique, embedder.encode(unique, query=True), strict=True))
     query_vector = np.asarray(embedder.encode_one(text), dtype=np.float32)
     query_words = content_words(text)
     best: tuple[float, _Sentence] | None = None

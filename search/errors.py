@@ -29,3 +29,11 @@ class BackendUnavailable(SearchError):
     """Elasticsearch (or Redis) cannot be reached or keeps failing; retrying later may help."""
 
     code = "backend_unavailable"
+
+
+class ReindexRequired(SearchError):
+    """The index's vectors were made in another embedding space than the configured embedder's.
+
+    Vectors of two spaces are never compared or mixed; ``quarry index reindex`` re-embeds."""
+
+    code = "reindex_required"

@@ -25,7 +25,7 @@ from elasticsearch.helpers import bulk
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from acl import Principal
-from search.embed import DIMENSIONS, Embedder
+from search.embed import DIMENSIONS, LEGACY_SPACE, Embedder, EmbeddingSpace
 from search.errors import BadRequest, NotFound
 from search.purge import delete_matching
 from search.query import FaqAnswer
@@ -248,8 +248,18 @@ _MAPPING: dict[str, Any] = {
         },
         "meta": {"type": "object", "enabled": False},
         "created_at": {"type": "date"},
+        "space": _KEYWORD,
     },
 }
+
+
+def space_filter(space: EmbeddingSpace) -> dict[str, Any]:
+    """Entries whose question vector is in ``space``: vectors of two spaces are never compared
+    (an entry stored before the record is the packaged model's torch fp32)."""
+    same: list[dict[str, Any]] = [{"term": {"space": space.key}}]
+    if space.key == LEGACY_SPACE.key:
+        same.append({"bool": {"must_not": {"exists": {"field": "space"}}}})
+    return {"bool": {"should": same, "minimum_should_match": 1}}
 
 
 class FaqStore(SystemIndex):
@@ -292,6 +302,7 @@ class FaqStore(SystemIndex):
                     "index_id": index_id,
                     "entry_id": entry_id,
                     "question": entry.question,
+                    "space": self.embedder.space.key,
                     "answer": entry.answer,
                     "source_uri": entry.source_uri,
                     "attributes": entry.attributes,
@@ -364,6 +375,8 @@ class FaqStore(SystemIndex):
             {"term": {"kind": "entry"}},
             {"term": {"index_id": index_id}},
             audience_filter(principal),
+            # Entries embedded in another space (another backend) wait for a new upload.
+            space_filter(self.embedder.space),
         ]
         source = ["faq_id", "entry_id", "question", "answer", "source_uri", "attributes", "vector"]
         searches: list[dict[str, Any]] = [

@@ -2,18 +2,30 @@
 
 A mapping change is a reindex into a new backing index followed by an atomic alias swap, so
 searches never see a missing or half-built index.
+
+The mapping's ``_meta.embedding`` records the embedding space (model, backend, precision,
+dimensions) its vectors were made in. Vectors of two spaces are never mixed: while the
+configured embedder's space differs from the index's, ingestion and every query that needs a
+query vector are refused (``ReindexRequired``) until ``quarry index reindex`` re-embeds the
+passages in the configured space. BM25-only queries keep working.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from elasticsearch import Elasticsearch, NotFoundError
 
 from search.duplicates import TEXT_HASH, text_hash
-from search.errors import BadRequest
+from search.embed import LEGACY_SPACE, EmbeddingSpace, passage_text
+from search.errors import BadRequest, ReindexRequired
 from search.mapping import (
     ACL_FIELDS,
     ADDED_FIELDS,
@@ -27,6 +39,10 @@ from search.system_index import DEFAULT_SETTINGS, apply_replicas
 log = logging.getLogger(__name__)
 
 _VERSION = re.compile(r"-v(\d{6})$")
+SPACE_CHECK_TTL_S = 5.0
+"""How long a process trusts its last look at the index's recorded embedding space."""
+
+Encode = Callable[[Sequence[str]], Sequence[npt.NDArray[np.float32]]]
 
 
 class IndexManager:
@@ -38,9 +54,15 @@ class IndexManager:
         alias: str,
         english: bool | None = None,
         index_settings: dict[str, Any] | None = None,
+        space: EmbeddingSpace = LEGACY_SPACE,
     ) -> None:
         self.es = es
         self.alias = alias
+        self.space = space
+        """The configured embedder's space: new indices record it, others must match it."""
+        self._space_lock = threading.Lock()
+        self._space_seen: tuple[float, str | None] | None = None
+        """(when, mismatch message or None) of the last space check."""
         self.index_settings = index_settings or DEFAULT_SETTINGS
         """Shards and replicas (``Settings.index_settings("documents")``)."""
         self._replicas_applied = False
@@ -80,10 +102,11 @@ class IndexManager:
             if not self._replicas_applied:
                 apply_replicas(self.es, current, self.index_settings)
                 self.add_fields()
+                self.recorded_space(current)  # writes the record an older index lacks
                 self._replicas_applied = True
             return current
         name = self._next_name()
-        body = index_body(self.english_available(), self.index_settings)
+        body = index_body(self.english_available(), self.index_settings, self.space)
         self.es.indices.create(index=name, settings=body["settings"], mappings=body["mappings"])
         self.es.indices.put_alias(index=name, name=self.alias)
         log.info("created document index", extra={"index": name, "alias": self.alias})
@@ -129,17 +152,78 @@ class IndexManager:
         acl = mapping.get("properties", {}).get(ACL_FIELDS[0], {})
         return "lower" not in acl.get("fields", {})
 
-    def reindex(self) -> str:
-        """Copy everything into a fresh backing index with the current mapping; swap the alias."""
+    # ----- the embedding space the index's vectors were made in
+    def recorded_space(self, index: str | None = None) -> EmbeddingSpace | None:
+        """The space recorded by ``index`` (default: the current one); ``None`` without an index.
+
+        An index that records none predates the record: its vectors can only come from the
+        packaged model on torch fp32, the one embedder that existed, and that is written down.
+        """
+        index = index or self.current()
+        if index is None:
+            return None
+        mapping = self.es.indices.get_mapping(index=index).body[index]["mappings"]
+        meta = dict(mapping.get("_meta") or {})
+        if "embedding" in meta:
+            return EmbeddingSpace.from_meta(meta["embedding"])
+        meta["embedding"] = LEGACY_SPACE.meta()
+        self.es.indices.put_mapping(index=index, meta=meta)
+        log.info("recorded the embedding space of an older index", extra={"index": index})
+        return LEGACY_SPACE
+
+    def space_mismatch(self) -> str | None:
+        """Why the configured embedder may not use the index's vectors; ``None`` when it may."""
+        return self._mismatch(self.recorded_space())
+
+    def _mismatch(self, recorded: EmbeddingSpace | None) -> str | None:
+        if recorded is None or recorded.key == self.space.key:
+            return None
+        return (
+            f"the index {self.alias} holds vectors of {recorded.describe()}, but the configured "
+            f"embedder makes {self.space.describe()} (QUARRY_EMBEDDING_BACKEND="
+            f"{self.space.backend}, QUARRY_EMBEDDING_MODEL); run `quarry index reindex` with "
+            f"this setting to re-embed the passages, or set it back to {recorded.backend}"
+        )
+
+    def check_space(self) -> None:
+        """Raise ``ReindexRequired`` when vectors of the configured embedder may not be written
+        to or compared with the index; looks again every ``SPACE_CHECK_TTL_S`` seconds (at once
+        after a reindex by this manager), so a process notices another's reindex quickly."""
+        now = time.monotonic()
+        seen = self._space_seen
+        if seen is None or now - seen[0] > SPACE_CHECK_TTL_S:
+            with self._space_lock:
+                seen = self._space_seen
+                if seen is None or now - seen[0] > SPACE_CHECK_TTL_S:
+                    seen = (time.monotonic(), self.space_mismatch())
+                    self._space_seen = seen
+        if seen[1] is not None:
+            raise ReindexRequired(seen[1])
+
+    def reindex(self, encode: Encode | None = None) -> str:
+        """Copy everything into a fresh backing index with the current mapping; swap the alias.
+
+        When the index's vectors are of another space than the configured embedder's, every
+        passage is embedded again with ``encode`` (the configured embedder's), and the new
+        index records the configured space; otherwise vectors are copied as they are."""
         old = self.ensure()
+        recorded = self.recorded_space(old) or self.space
+        reembed = recorded.key != self.space.key
+        if reembed and encode is None:
+            raise ReindexRequired(
+                f"reindexing {self.alias} into {self.space.describe()} re-embeds every passage "
+                f"(its vectors are {recorded.describe()}): pass the configured embedder"
+            )
         new = self._next_name()
-        body = index_body(self.english_available(), self.index_settings)
+        body = index_body(
+            self.english_available(), self.index_settings, self.space if reembed else recorded
+        )
         old_mapping = self.es.indices.get_mapping(index=old).body[old]["mappings"]
         attrs = old_mapping.get("properties", {}).get(ATTRIBUTE_PREFIX)
         if attrs:
             body["mappings"]["properties"][ATTRIBUTE_PREFIX] = attrs
         self.es.indices.create(index=new, settings=body["settings"], mappings=body["mappings"])
-        self._copy(old, new)
+        self._copy(old, new, encode if reembed else None)
         self.es.indices.update_aliases(
             actions=[
                 {"remove": {"index": old, "alias": self.alias}},
@@ -147,15 +231,25 @@ class IndexManager:
             ]
         )
         self.es.indices.delete(index=old)
-        log.info("reindexed", extra={"from": old, "to": new})
+        with self._space_lock:
+            self._space_seen = None
+        log.info(
+            "reindexed",
+            extra={"from": old, "to": new, "reembedded": reembed, "space": self.space.key},
+        )
         return new
 
-    def _copy(self, old: str, new: str) -> None:
-        """Copy every document with scroll + bulk (``_reindex`` is not in minimal distributions)."""
-        page = self.es.search(index=old, scroll="5m", size=500, sort=["_doc"])
+    def _copy(self, old: str, new: str, encode: Encode | None = None) -> None:
+        """Copy every document with scroll + bulk (``_reindex`` is not in minimal distributions);
+        with ``encode``, every passage's vector is made again from its title and text."""
+        page = self.es.search(
+            index=old, scroll="5m", size=500 if encode is None else 100, sort=["_doc"]
+        )
         scroll_id = page.body.get("_scroll_id")
         try:
             while hits := page.body["hits"]["hits"]:
+                if encode is not None:
+                    _reembed([hit["_source"] for hit in hits], encode)
                 ops: list[dict[str, Any]] = []
                 for hit in hits:
                     source = hit["_source"]
@@ -202,5 +296,30 @@ class IndexManager:
             "size_bytes": raw["store"]["size_in_bytes"],
             "english_analysis": self.english_available(),
             "upgrade_needed": self.needs_upgrade(),
+            "embedding": self.embedding_status(),
             "by_data_source": {b["key"]: b["doc_count"] for b in by_source},
         }
+
+    def embedding_status(self) -> dict[str, Any]:
+        """The recorded and configured spaces, and whether a reindex must re-embed (stats, readyz)."""
+        recorded = self.recorded_space()
+        mismatch = self._mismatch(recorded)
+        return {
+            "index": recorded.meta() if recorded is not None else None,
+            "configured": self.space.meta(),
+            "reindex_needed": mismatch is not None,
+            **({"reason": mismatch} if mismatch else {}),
+        }
+
+
+def _reembed(sources: list[dict[str, Any]], encode: Encode) -> None:
+    """Replace the passages' vectors of ``sources`` by ``encode``'s, in one call."""
+    texts = [
+        passage_text(source.get("title") or "", p.get("text", ""))
+        for source in sources
+        for p in source.get("passages") or []
+    ]
+    vectors = iter(encode(texts) if texts else [])
+    for source in sources:
+        for p in source.get("passages") or []:
+            p["vector"] = np.asarray(next(vectors), dtype=np.float32).tolist()

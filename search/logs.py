@@ -67,3 +67,6 @@ def configure_logging(level: str | int = "INFO", json_logs: bool = True) -> None
     root.setLevel(level)
     # Parsers log every malformed file at WARNING; the pipeline records the reason itself.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
+    # The Elasticsearch client logs every request at INFO: ten lines per search, and CPU the
+    # query path shares with the model (the access log already has one line per API call).
+    logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)

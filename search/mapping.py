@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from search.embed import DIMENSIONS
+from search.embed import LEGACY_SPACE, EmbeddingSpace
 
 ANALYZER = "quarry_text"
 LOWER = "quarry_lower"
@@ -73,8 +73,11 @@ def analysis_settings(english: bool) -> dict[str, Any]:
     }
 
 
-def index_body(english: bool, settings: dict[str, Any]) -> dict[str, Any]:
-    """The document index's body; ``settings`` holds its shards and replicas."""
+def index_body(
+    english: bool, settings: dict[str, Any], space: EmbeddingSpace = LEGACY_SPACE
+) -> dict[str, Any]:
+    """The document index's body; ``settings`` holds its shards and replicas, ``space`` is the
+    embedding space its vectors are made in (recorded in ``_meta.embedding``)."""
     text = {"type": "text", "analyzer": ANALYZER}
     keyword = {"type": "keyword"}
     return {
@@ -84,7 +87,7 @@ def index_body(english: bool, settings: dict[str, Any]) -> dict[str, Any]:
         },
         "mappings": {
             "dynamic": "strict",
-            "_meta": {"english_analysis": english},
+            "_meta": {"english_analysis": english, "embedding": space.meta()},
             "properties": {
                 "doc_id": keyword,
                 "data_source_id": keyword,
@@ -105,7 +108,7 @@ def index_body(english: bool, settings: dict[str, Any]) -> dict[str, Any]:
                         "end": {"type": "integer", "index": False},
                         "vector": {
                             "type": "dense_vector",
-                            "dims": DIMENSIONS,
+                            "dims": space.dimensions,
                             "index": True,
                             "similarity": "dot_product",
                         },

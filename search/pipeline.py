@@ -20,7 +20,7 @@ from connectors.models import CrawlItem, Deletion, Document, Failure, GroupMembe
 from search import metrics
 from search.chunk import split_passages
 from search.duplicates import FOLDER, TEXT_HASH, text_hash
-from search.embed import Embedder
+from search.embed import Embedder, passage_text
 from search.extract import extract
 from search.identity import IdentityStore
 from search.writer import IndexWriter, es_id
@@ -87,11 +87,14 @@ class Pipeline:
         embedder: Embedder,
         identities: IdentityStore | None,
         max_document_chars: int = 500_000,
+        check_vectors: Callable[[], None] | None = None,
     ) -> None:
         self.writer = writer
         self.embedder = embedder
         self.identities = identities
         self.max_document_chars = max_document_chars
+        self.check_vectors = check_vectors
+        """Raises when the embedder's vectors may not go into the index (another space)."""
 
     def write_batch(
         self,
@@ -161,6 +164,8 @@ class Pipeline:
             if previous.get(d.id, {}).get("content_hash") == s["content_hash"]
         ]
         all_texts = [t for _, _, texts in changed for t in texts]
+        if all_texts and self.check_vectors is not None:
+            self.check_vectors()  # never mixes vectors of two spaces in one index
         vectors = self.embedder.encode(all_texts) if all_texts else []
         offset = 0
         for _, source, texts in changed:
@@ -230,7 +235,7 @@ class Pipeline:
         if extracted.metadata_only_reason:
             stats.metadata_only[doc.id] = extracted.metadata_only_reason
         passages = split_passages(extracted.text, title)
-        texts = [f"{title}\n{p.text}" if title and p.text != title else p.text for p in passages]
+        texts = [passage_text(title, p.text) for p in passages]
         acl = doc.acl
         source: dict[str, Any] = {
             "doc_id": doc.id,

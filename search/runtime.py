@@ -10,7 +10,7 @@ from functools import cached_property
 
 from elasticsearch import Elasticsearch
 
-from search.embed import Embedder
+from search.embed import Embedder, EmbeddingSpace
 from search.engine import RankingParams, SearchEngine
 from search.es import make_client
 from search.identity import IdentityStore
@@ -40,14 +40,27 @@ class Runtime:
             cache_size=s.embedding_cache_size,
             cache_path=s.embedding_cache_path,
             query_cache_size=s.embedding_query_cache_size,
+            backend=s.embedding_backend,
+            query_backend=s.embedding_query_backend,
             device=s.embedding_device,
         )
+
+    @property
+    def space(self) -> EmbeddingSpace:
+        """The configured embedder's vector space, without loading (or building) the embedder."""
+        if self._embedder is not None:
+            return self._embedder.space
+        return EmbeddingSpace.of(self.settings.embedding_model, self.settings.embedding_backend)
 
     @cached_property
     def index(self) -> IndexManager:
         s = self.settings
         return IndexManager(
-            self.es, s.docs_alias, s.english_analysis, s.index_settings("documents")
+            self.es,
+            s.docs_alias,
+            s.english_analysis,
+            s.index_settings("documents"),
+            space=self.space,
         )
 
     @cached_property
@@ -66,7 +79,11 @@ class Runtime:
     def pipeline(self) -> Pipeline:
         self.index.ensure()
         return Pipeline(
-            self.writer, self.embedder, self.identities, self.settings.max_document_chars
+            self.writer,
+            self.embedder,
+            self.identities,
+            self.settings.max_document_chars,
+            check_vectors=self.index.check_space,
         )
 
     @cached_property
@@ -79,4 +96,5 @@ class Runtime:
             RankingParams(rerank_top_n=self.settings.rerank_top_n),
             max_page_size=self.settings.max_page_size,
             max_query_chars=self.settings.max_query_chars,
+            check_vectors=self.index.check_space,
         )

