@@ -24,7 +24,8 @@ import numpy.typing as npt
 from elasticsearch import Elasticsearch, NotFoundError
 
 from search.duplicates import TEXT_HASH, text_hash
-from search.embed import LEGACY_SPACE, EmbeddingSpace, passage_text
+from search.embed import DEFAULT_BACKEND, LEGACY_SPACE, EmbeddingSpace, passage_text
+from search.embed_onnx import BACKENDS, Backend
 from search.errors import BadRequest, ReindexRequired
 from search.mapping import (
     ACL_FIELDS,
@@ -43,6 +44,28 @@ SPACE_CHECK_TTL_S = 5.0
 """How long a process trusts its last look at the index's recorded embedding space."""
 
 Encode = Callable[[Sequence[str]], Sequence[npt.NDArray[np.float32]]]
+
+
+def backend_for(es: Elasticsearch, alias: str, configured: str) -> Backend:
+    """The embedding backend a process uses: the configured one, or for ``auto`` the one the
+    index behind ``alias`` records (torch for an index older than the record), and
+    ``DEFAULT_BACKEND`` when there is no index yet. So an upgrade never strands an index whose
+    vectors another backend made; switching it is a deliberate ``quarry index reindex``."""
+    if configured != "auto":
+        if configured not in BACKENDS:
+            raise ValueError(f"embedding backend: one of auto, {', '.join(BACKENDS)}")
+        return configured  # type: ignore[return-value]
+    try:
+        found = es.indices.get_mapping(index=alias).body
+    except NotFoundError:
+        return DEFAULT_BACKEND
+    for body in found.values():
+        meta = (body.get("mappings") or {}).get("_meta") or {}
+        if "embedding" not in meta:
+            return LEGACY_SPACE.backend  # type: ignore[return-value]
+        backend = EmbeddingSpace.from_meta(meta["embedding"]).backend
+        return backend if backend in BACKENDS else DEFAULT_BACKEND  # type: ignore[return-value]
+    return DEFAULT_BACKEND
 
 
 class IndexManager:

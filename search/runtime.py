@@ -11,10 +11,11 @@ from functools import cached_property
 from elasticsearch import Elasticsearch
 
 from search.embed import Embedder, EmbeddingSpace
+from search.embed_onnx import Backend
 from search.engine import RankingParams, SearchEngine
 from search.es import make_client
 from search.identity import IdentityStore
-from search.index import IndexManager
+from search.index import IndexManager, backend_for
 from search.pipeline import Pipeline
 from search.settings import Settings
 from search.writer import IndexWriter
@@ -30,6 +31,14 @@ class Runtime:
         return make_client(self.settings)
 
     @cached_property
+    def backend(self) -> Backend:
+        """The embedding backend: the setting, or with ``auto`` the index's own (``backend_for``)."""
+        if self._embedder is not None:
+            return self._embedder.backend
+        s = self.settings
+        return backend_for(self.es, s.docs_alias, s.embedding_backend)
+
+    @cached_property
     def embedder(self) -> Embedder:
         if self._embedder is not None:
             return self._embedder
@@ -40,7 +49,7 @@ class Runtime:
             cache_size=s.embedding_cache_size,
             cache_path=s.embedding_cache_path,
             query_cache_size=s.embedding_query_cache_size,
-            backend=s.embedding_backend,
+            backend=self.backend,
             query_backend=s.embedding_query_backend,
             device=s.embedding_device,
         )
@@ -50,7 +59,7 @@ class Runtime:
         """The configured embedder's vector space, without loading (or building) the embedder."""
         if self._embedder is not None:
             return self._embedder.space
-        return EmbeddingSpace.of(self.settings.embedding_model, self.settings.embedding_backend)
+        return EmbeddingSpace.of(self.settings.embedding_model, self.backend)
 
     @cached_property
     def index(self) -> IndexManager:

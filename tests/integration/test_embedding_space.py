@@ -14,7 +14,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from acl import Principal
-from search.embed import LEGACY_SPACE, Embedder, EmbeddingSpace, passage_text
+from search.embed import DEFAULT_BACKEND, LEGACY_SPACE, Embedder, EmbeddingSpace, passage_text
 from search.engine import SearchEngine
 from search.errors import ReindexRequired
 from search.index import IndexManager
@@ -30,6 +30,12 @@ ALICE = Principal(user="alice", groups=frozenset({"GROUP_engineering"}))
 
 
 @pytest.fixture(scope="module")
+def torch_embedder(settings: Settings) -> Embedder:
+    """The backend of indices older than the record (the session's default is int8)."""
+    return Embedder(cache_path=settings.embedding_cache_path, backend="torch")
+
+
+@pytest.fixture(scope="module")
 def int8(settings: Settings) -> Embedder:
     return Embedder(
         cache_path=settings.embedding_cache_path, backend="onnx-int8", export_dir=EXPORTS
@@ -42,8 +48,8 @@ def _runtime(settings: Settings, name: str, embedder: Embedder, **update: object
 
 
 @pytest.fixture
-def torch_runtime(settings: Settings, embedder: Embedder) -> Iterator[Runtime]:
-    runtime = _runtime(settings, "space", embedder)
+def torch_runtime(settings: Settings, torch_embedder: Embedder) -> Iterator[Runtime]:
+    runtime = _runtime(settings, "space", torch_embedder)
     yield runtime
     runtime.index.delete()
 
@@ -56,11 +62,13 @@ def test_spaces_torch_and_onnx_fp32_share_int8_does_not(settings: Settings) -> N
     assert EmbeddingSpace.from_meta(torch.meta()) == torch
 
 
-def test_onnx_fp32_vectors_are_torch_vectors(settings: Settings, embedder: Embedder) -> None:
+def test_onnx_fp32_vectors_are_torch_vectors(
+    settings: Settings, torch_embedder: Embedder
+) -> None:
     """Why torch and ONNX fp32 may share an index: their vectors agree to rounding."""
     onnx = Embedder(backend="onnx", export_dir=EXPORTS, cache_size=0)
     texts = [passage_text(d.title or "", d.text or "") for d in documents()]
-    for a, b in zip(embedder.encode(texts), onnx.encode(texts), strict=True):
+    for a, b in zip(torch_embedder.encode(texts), onnx.encode(texts), strict=True):
         assert float(np.dot(a, b)) > 0.9999
 
 
@@ -81,9 +89,9 @@ def test_a_new_index_records_the_configured_space(torch_runtime: Runtime) -> Non
 
 
 def test_an_index_without_a_record_is_torch_fp32_and_gets_one(
-    settings: Settings, embedder: Embedder
+    settings: Settings, torch_embedder: Embedder
 ) -> None:
-    runtime = _runtime(settings, "legacy", embedder)
+    runtime = _runtime(settings, "legacy", torch_embedder)
     name = f"{runtime.settings.docs_alias}-v000001"
     body = index_body(english=False, settings={"number_of_shards": 1, "number_of_replicas": 0})
     body["mappings"]["_meta"] = {"english_analysis": False}  # as older versions wrote it
@@ -207,3 +215,27 @@ def test_faq_entries_of_another_space_are_not_compared(
     es.indices.refresh(index=index)
     assert len(other.answers(question, Principal.anonymous())) == 1
     assert len(same.answers(question, Principal.anonymous())) == 1
+
+
+def test_auto_follows_the_index_and_new_indices_get_the_default(settings: Settings) -> None:
+    """``QUARRY_EMBEDDING_BACKEND=auto`` (the default): an upgraded deployment keeps using the
+    backend its index records, a new deployment starts on the fastest backend that passed the
+    quality gate; an explicit setting wins (and is refused on another space, as tested above)."""
+    fresh = Runtime(settings.model_copy(update={"index_prefix": f"{settings.index_prefix}-auto"}))
+    try:
+        assert fresh.settings.embedding_backend == "auto"
+        assert fresh.backend == DEFAULT_BACKEND == "onnx-int8"
+        fresh.index.ensure()
+        assert fresh.index.recorded_space() == EmbeddingSpace.of(None, "onnx-int8")
+        again = Runtime(fresh.settings)
+        assert again.backend == "onnx-int8" and again.index.space_mismatch() is None
+        # An index from before the record (torch fp32, the only backend then) keeps torch.
+        name = fresh.index.current()
+        assert name is not None
+        meta = {"english_analysis": False}
+        fresh.es.indices.put_mapping(index=name, meta=meta)
+        assert Runtime(fresh.settings).backend == "torch"
+        explicit = fresh.settings.model_copy(update={"embedding_backend": "onnx"})
+        assert Runtime(explicit).backend == "onnx"
+    finally:
+        fresh.index.delete()

@@ -71,5 +71,7 @@ def test_settings_refuse_a_query_backend_of_another_space() -> None:
     from search.settings import Settings
 
     with pytest.raises(ValidationError, match="QUARRY_EMBEDDING_QUERY_BACKEND=onnx-int8"):
-        Settings(embedding_query_backend="onnx-int8")
+        Settings(embedding_backend="torch", embedding_query_backend="onnx-int8")
     assert Settings(embedding_backend="onnx-int8", embedding_query_backend="onnx-int8")
+    # With ``auto`` the backend is known once the index is read; the embedder checks then.
+    assert Settings(embedding_query_backend="onnx-int8").embedding_backend == "auto"
