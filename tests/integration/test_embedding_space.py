@@ -62,9 +62,7 @@ def test_spaces_torch_and_onnx_fp32_share_int8_does_not(settings: Settings) -> N
     assert EmbeddingSpace.from_meta(torch.meta()) == torch
 
 
-def test_onnx_fp32_vectors_are_torch_vectors(
-    settings: Settings, torch_embedder: Embedder
-) -> None:
+def test_onnx_fp32_vectors_are_torch_vectors(settings: Settings, torch_embedder: Embedder) -> None:
     """Why torch and ONNX fp32 may share an index: their vectors agree to rounding."""
     onnx = Embedder(backend="onnx", export_dir=EXPORTS, cache_size=0)
     texts = [passage_text(d.title or "", d.text or "") for d in documents()]
