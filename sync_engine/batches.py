@@ -1,0 +1,222 @@
+"""A sync's batch tasks: what travels to a batch worker, and what the worker does with it.
+
+The runner (``sync_engine.fanout``) enumerates the source in order and sends each batch of
+crawl items, numbered ``seq`` within its run, to the batch queue; any batch worker extracts,
+embeds and writes it through the one ingestion path (``Pipeline.write_batch``) and stores the
+batch's verdicts in Redis for the runner to count.
+
+How content reaches the worker: the items themselves, content included, travel in the task
+message (a bounded payload through the broker), not as references re-fetched by the worker.
+Connectors have no random-access read (a crawl is one ordered stream; Alfresco content is
+downloaded while enumerating, and a second download would double the source's load), and a
+re-read could see a newer version than the one enumerated before the checkpoint. The payload
+stays bounded: a batch closes early at ``sync_batch_max_bytes`` and at most
+``sync_batches_global`` batches are in flight, so the broker holds at most their product.
+
+Exact counts across redeliveries: a batch may run twice (its worker died after writing, or
+the runner re-sent it), and the second run finds its documents already written and would
+call them unchanged. So before the index changes, the batch notes its verdicts in the job's
+journal (a Redis hash, first verdict wins), and a replay restores them; the runner counts
+the first stored result of each ``seq`` only. A new attempt of the runner (its worker died)
+replays from the checkpoint and finds the dead attempt's verdicts in the same journal; the
+runner forgets a batch's entries once a checkpoint past it is saved.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any, cast
+
+import redis
+
+from connectors.models import CrawlItem, Deletion, Document, Failure, GroupMembership
+from search.pipeline import BatchStats
+from search.runtime import Runtime
+from search.settings import Settings
+from sync_engine.locks import key, redis_client
+from sync_engine.retry import transient
+
+log = logging.getLogger(__name__)
+
+BATCH_TASK = "quarry.sync_batch"
+KEEP_S = 7 * 24 * 3600
+"""Journal and results of a job outlive any run of it (they are deleted when it finishes)."""
+
+_KINDS: dict[str, type[Document | Deletion | GroupMembership | Failure]] = {
+    "document": Document,
+    "deletion": Deletion,
+    "group": GroupMembership,
+    "failure": Failure,
+}
+
+
+def encode_items(items: Sequence[CrawlItem]) -> list[dict[str, Any]]:
+    """JSON for the task message; raw content bytes as base64."""
+    out: list[dict[str, Any]] = []
+    for item in items:
+        if isinstance(item, Document) and item.content is not None:
+            data = item.model_dump(mode="json", exclude={"content"})
+            data["content_b64"] = base64.b64encode(item.content).decode("ascii")
+        else:
+            data = item.model_dump(mode="json")
+        out.append(data)
+    return out
+
+
+def decode_items(data: list[dict[str, Any]]) -> list[CrawlItem]:
+    items: list[CrawlItem] = []
+    for raw in data:
+        raw = dict(raw)
+        content = raw.pop("content_b64", None)
+        if content is not None:
+            raw["content"] = base64.b64decode(content)
+        items.append(_KINDS[raw["kind"]].model_validate(raw))
+    return items
+
+
+def item_key(item: CrawlItem) -> str | None:
+    """What two items must not write concurrently (the later one must win)."""
+    if isinstance(item, Document | Deletion):
+        return item.id
+    if isinstance(item, GroupMembership):
+        return f"group:{item.group}"
+    return None
+
+
+def item_bytes(item: CrawlItem) -> int:
+    if isinstance(item, Document):
+        return len(item.content or b"") + len((item.text or "").encode("utf-8")) + 512
+    return 256
+
+
+def stats_to_dict(stats: BatchStats) -> dict[str, Any]:
+    return asdict(stats)
+
+
+def stats_from_dict(data: dict[str, Any]) -> BatchStats:
+    return BatchStats(**data)
+
+
+def journal_key(settings: Settings, job_id: str) -> str:
+    return key(settings, "journal", job_id)
+
+
+def results_key(settings: Settings, job_id: str, run: str) -> str:
+    return key(settings, "batches", job_id, run)
+
+
+def done_key(settings: Settings, job_id: str, run: str) -> str:
+    return key(settings, "batches-done", job_id, run)
+
+
+class Journal:
+    """The verdicts of a job's writes since its last checkpoint (see the module docstring)."""
+
+    def __init__(self, client: redis.Redis, name: str) -> None:
+        self.client = client
+        self.name = name
+
+    def note(self, added: list[str], modified: list[str]) -> None:
+        """Called before the index changes (``Pipeline.write_batch``'s ``before_write``)."""
+        if not added and not modified:
+            return
+        pipe = self.client.pipeline()
+        for doc_id in added:
+            pipe.hsetnx(self.name, doc_id, "a")
+        for doc_id in modified:
+            pipe.hsetnx(self.name, doc_id, "m")
+        pipe.expire(self.name, KEEP_S)
+        pipe.execute()
+
+    def reclassify(self, stats: BatchStats) -> None:
+        """Replayed items keep the verdict their first write had."""
+        ids = stats.unchanged + stats.modified
+        if not ids:
+            return
+        found = cast(list[str | None], self.client.hmget(self.name, ids))
+        verdict = dict(zip(ids, found, strict=True))
+        unchanged: list[str] = []
+        for doc_id in stats.unchanged:
+            if verdict[doc_id] == "a":
+                stats.added.append(doc_id)
+            elif verdict[doc_id] == "m":
+                stats.modified.append(doc_id)
+            else:
+                unchanged.append(doc_id)
+        modified: list[str] = []
+        for doc_id in stats.modified:
+            if verdict[doc_id] == "a":
+                stats.added.append(doc_id)
+            else:
+                modified.append(doc_id)
+        stats.unchanged, stats.modified = unchanged, modified
+
+    def forget(self, ids: Sequence[str]) -> None:
+        """Entries a saved checkpoint already counts."""
+        for i in range(0, len(ids), 1000):
+            self.client.hdel(self.name, *ids[i : i + 1000])
+
+    def delete(self) -> None:
+        self.client.delete(self.name)
+
+
+class StaleBatch(Exception):
+    """The run that sent this batch no longer holds its data source's lock."""
+
+
+def run_batch(runtime: Runtime, message: dict[str, Any]) -> dict[str, Any]:
+    """Write one batch (a batch worker's whole job) and store its verdicts for the runner.
+
+    A batch whose result is already stored, or whose runner lost the data source's lock (it
+    died and a newer run took over), is skipped: the newer run writes those items itself.
+    """
+    settings = runtime.settings
+    client = redis_client(settings)
+    job_id, run, seq = message["job_id"], message["run"], int(message["seq"])
+    results = results_key(settings, job_id, run)
+    lock_name = message["lock"]
+
+    def owned() -> bool:
+        return bool(client.get(lock_name) == message["lock_token"])
+
+    if client.hexists(results, str(seq)):
+        return {"seq": seq, "skipped": "already written"}
+    if not owned():
+        log.info("stale sync batch skipped", extra={"job_id": job_id, "seq": seq})
+        return {"seq": seq, "skipped": "stale"}
+    journal = Journal(client, journal_key(settings, job_id))
+
+    def before_write(added: list[str], modified: list[str]) -> None:
+        if not owned():
+            raise StaleBatch()
+        journal.note(added, modified)
+
+    try:
+        stats = runtime.pipeline.write_batch(
+            message["data_source_id"],
+            decode_items(message["items"]),
+            job_id,
+            before_write=before_write,
+        )
+        journal.reclassify(stats)
+        result: dict[str, Any] = {"ok": True, "stats": stats_to_dict(stats)}
+    except StaleBatch:
+        return {"seq": seq, "skipped": "stale"}
+    except Exception as exc:
+        log.warning(
+            "sync batch failed",
+            extra={"job_id": job_id, "seq": seq, "error": str(exc)[:500]},
+            exc_info=not transient(exc),
+        )
+        result = {"ok": False, "transient": transient(exc), "error": f"{type(exc).__name__}: {exc}"}
+    pipe = client.pipeline()
+    pipe.hsetnx(results, str(seq), json.dumps(result))
+    pipe.expire(results, KEEP_S)
+    pipe.rpush(done_key(settings, job_id, run), str(seq))
+    pipe.expire(done_key(settings, job_id, run), KEEP_S)
+    pipe.execute()
+    return {"seq": seq, "ok": result["ok"]}
