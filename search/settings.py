@@ -112,6 +112,8 @@ class Settings(BaseSettings):
     """A batch without a result after this long is sent again (its worker may have died)."""
     sync_batch_resends: int = Field(default=3, ge=0)
     """Times one batch is sent again before the job fails."""
+    worker_warm_up: bool = False
+    """Load the embedding model as a worker process starts, not on its first batch."""
     worker_torch_threads: int | None = Field(default=None, ge=1, le=1024)
     """Torch intra-op threads per worker process (None: torch's default, all cores); one per
     process lets N batch worker processes share N cores without contention."""

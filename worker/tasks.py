@@ -41,11 +41,13 @@ def _fresh_runtime(**_: Any) -> None:
     # Clients must not be shared across fork: every worker process builds its own.
     global _runtime
     _runtime = None
-    threads = Settings().worker_torch_threads
-    if threads is not None:
+    settings = Settings()
+    if settings.worker_torch_threads is not None:
         import torch
 
-        torch.set_num_threads(threads)
+        torch.set_num_threads(settings.worker_torch_threads)
+    if settings.worker_warm_up:
+        runtime().embedder.warm_up()
 
 
 @worker_init.connect
