@@ -53,7 +53,8 @@ def _fresh_runtime(**_: Any) -> None:
 @worker_init.connect
 def _serve_metrics(**_: Any) -> None:
     # Celery's main process serves every child's metrics (multiprocess mode).
-    worker_metrics.serve(runtime().settings, str(app.conf.task_default_queue))
+    settings = runtime().settings
+    worker_metrics.serve(settings, [settings.task_queue, settings.batch_queue])
 
 
 @worker_process_shutdown.connect
