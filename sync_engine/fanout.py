@@ -195,9 +195,12 @@ class Fanout:
             "items": encode_items(items),
         }
         self.in_flight[seq] = _Sent(message, keys, time.monotonic(), slot)
+        self._send(message)
+
+    def _send(self, message: dict[str, Any]) -> None:
         try:
             self.send(message)
-        except Exception as exc:
+        except Exception as exc:  # the broker is Redis: the run resumes once it is back
             raise BackendUnavailable(f"the batch queue is unreachable: {exc}") from exc
 
     def checkpoint(self, checkpoint: Checkpoint) -> None:
@@ -253,7 +256,7 @@ class Fanout:
             "sync batch re-sent: no result in time",
             extra={"job_id": self.job_id, "seq": seq, "resends": sent.resends},
         )
-        self.send(sent.message)
+        self._send(sent.message)
 
     def _advance(self) -> None:
         while self.watermark + 1 in self.finished:
