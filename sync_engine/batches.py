@@ -29,6 +29,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any, cast
 
 import redis
@@ -55,12 +56,18 @@ _KINDS: dict[str, type[Document | Deletion | GroupMembership | Failure]] = {
 
 
 def encode_items(items: Sequence[CrawlItem]) -> list[dict[str, Any]]:
-    """JSON for the task message; raw content bytes as base64."""
+    """JSON for the task message that decodes to equal items, types included: raw content as
+    base64, datetimes (attribute values too, which could otherwise come back as strings) as
+    ``{"$dt": isoformat}``, so the index holds exactly what an in-process write would."""
     out: list[dict[str, Any]] = []
     for item in items:
-        if isinstance(item, Document) and item.content is not None:
-            data = item.model_dump(mode="json", exclude={"content"})
-            data["content_b64"] = base64.b64encode(item.content).decode("ascii")
+        if isinstance(item, Document):
+            data = item.model_dump(mode="json", exclude={"content", "created_at", "modified_at"})
+            for name in ("created_at", "modified_at"):
+                data[name] = _dt(getattr(item, name))
+            data["attributes"] = {k: _dt(v) for k, v in item.attributes.items()}
+            if item.content is not None:
+                data["content_b64"] = base64.b64encode(item.content).decode("ascii")
         else:
             data = item.model_dump(mode="json")
         out.append(data)
@@ -74,8 +81,22 @@ def decode_items(data: list[dict[str, Any]]) -> list[CrawlItem]:
         content = raw.pop("content_b64", None)
         if content is not None:
             raw["content"] = base64.b64decode(content)
+        if raw["kind"] == "document":
+            for name in ("created_at", "modified_at"):
+                raw[name] = _undt(raw.get(name))
+            raw["attributes"] = {k: _undt(v) for k, v in (raw.get("attributes") or {}).items()}
         items.append(_KINDS[raw["kind"]].model_validate(raw))
     return items
+
+
+def _dt(value: Any) -> Any:
+    return {"$dt": value.isoformat()} if isinstance(value, datetime) else value
+
+
+def _undt(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"$dt"}:
+        return datetime.fromisoformat(value["$dt"])
+    return value
 
 
 def item_key(item: CrawlItem) -> str | None:
