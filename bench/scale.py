@@ -1,6 +1,6 @@
 """One sync over one batch worker against the same sync over two: how fan-out scales.
 
-    python bench/scale.py [--docs 200] [--words 260]
+    python bench/scale.py [--docs 240] [--words 600]
 
 Real Elasticsearch and Redis (``QUARRY_ES_URL``, ``QUARRY_REDIS_URL``) and real Celery workers
 started here: one runner worker, then batch workers of one process and one torch thread each
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -76,7 +77,7 @@ def _worker(settings: Settings, queue: str, name: str, log_dir: Path) -> subproc
             "-Q",
             queue,
             "--concurrency=1",
-            "--loglevel=WARNING",
+            "--loglevel=INFO",
             "--hostname",
             f"{name}@%h",
             "--without-gossip",
@@ -155,15 +156,27 @@ def _run(settings: Settings, workers: int, root: Path, log_dir: Path) -> tuple[f
         _stop(procs)
     if job.status != JobStatus.SUCCEEDED or job.stats.added != len(list(root.iterdir())):
         raise SystemExit(f"sync {name} ended {job.status.value}: {job.error} {job.stats}")
+    busy = [_busy(log_dir / f"{name}-b{i}.log") for i in range(workers)]
+    print(
+        f"# workers={workers} elapsed_s={elapsed:.1f} batches={[b for b, _ in busy]} "
+        f"busy_s={[round(t, 1) for _, t in busy]}",
+        flush=True,
+    )
     return elapsed, job.stats.passages
+
+
+def _busy(log: Path) -> tuple[int, float]:
+    """(batches, seconds spent in them) from a batch worker's Celery log."""
+    found = re.findall(r"Task quarry\.sync_batch\[[^]]+\] succeeded in ([0-9.]+)s", log.read_text())
+    return len(found), sum(float(t) for t in found)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--docs", type=int, default=200)
-    parser.add_argument("--words", type=int, default=260)
+    parser.add_argument("--docs", type=int, default=240)
+    parser.add_argument("--words", type=int, default=600)
     parser.add_argument("--seed", type=int, default=int(time.time()))
     args = parser.parse_args()
     settings = Settings(index_prefix=PREFIX, embedding_cache_path=None)
