@@ -39,6 +39,7 @@ from search.pipeline import BatchStats
 from search.runtime import Runtime
 from search.settings import Settings
 from sync_engine.locks import key, redis_client
+from sync_engine.patient import patient_runtime
 from sync_engine.retry import transient
 
 log = logging.getLogger(__name__)
@@ -195,6 +196,7 @@ def run_batch(runtime: Runtime, message: dict[str, Any]) -> dict[str, Any]:
     A batch whose result is already stored, or whose runner lost the data source's lock (it
     died and a newer run took over), is skipped: the newer run writes those items itself.
     """
+    runtime = patient_runtime(runtime)  # an Elasticsearch blip waits, as in the runner
     settings = runtime.settings
     client = redis_client(settings)
     job_id, run, seq = message["job_id"], message["run"], int(message["seq"])

@@ -1,5 +1,8 @@
 """Runs one sync job in a worker: lock, claim, crawl, watch, finish.
 
+The run enumerates the source and sends its batches to batch workers (``sync_engine.fanout``);
+it counts and checkpoints them in order, so everything below holds for a fanned-out sync too.
+
 State machine: queued → running → succeeded | failed | stopped. One run per data source holds
 a Redis lock, renewed while the run lives; if the worker dies the lock expires and the task
 re-enqueued by the sweep (or redelivered by the broker, late acks) claims the job again as
