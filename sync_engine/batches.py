@@ -19,34 +19,40 @@ call them unchanged. So before the index changes, the batch notes its verdicts i
 journal (a Redis hash, first verdict wins), and a replay restores them; the runner counts
 the first stored result of each ``seq`` only. A new attempt of the runner (its worker died)
 replays from the checkpoint and finds the dead attempt's verdicts in the same journal; the
-runner forgets a batch's entries once a checkpoint past it is saved.
+runner forgets a batch's entries once a checkpoint past it is saved. The journal lives in
+Elasticsearch beside the checkpoint; results, slots and messages live in Redis, and a Redis
+restarted empty costs at most a resume from the checkpoint.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-import redis
+from elasticsearch import Elasticsearch
 
 from connectors.models import CrawlItem, Deletion, Document, Failure, GroupMembership
+from search.errors import BackendUnavailable
 from search.pipeline import BatchStats
+from search.purge import delete_matching
 from search.runtime import Runtime
 from search.settings import Settings
 from sync_engine.locks import key, redis_client
 from sync_engine.patient import patient_runtime
 from sync_engine.retry import transient
+from sync_engine.store import SyncStore
 
 log = logging.getLogger(__name__)
 
 BATCH_TASK = "quarry.sync_batch"
 KEEP_S = 7 * 24 * 3600
-"""Journal and results of a job outlive any run of it (they are deleted when it finishes)."""
+"""A run's batch results outlive the run (its ``close`` deletes them)."""
 
 _KINDS: dict[str, type[Document | Deletion | GroupMembership | Failure]] = {
     "document": Document,
@@ -123,10 +129,6 @@ def stats_from_dict(data: dict[str, Any]) -> BatchStats:
     return BatchStats(**data)
 
 
-def journal_key(settings: Settings, job_id: str) -> str:
-    return key(settings, "journal", job_id)
-
-
 def results_key(settings: Settings, job_id: str, run: str) -> str:
     return key(settings, "batches", job_id, run)
 
@@ -136,54 +138,82 @@ def done_key(settings: Settings, job_id: str, run: str) -> str:
 
 
 class Journal:
-    """The verdicts of a job's writes since its last checkpoint (see the module docstring)."""
+    """The verdicts of a job's writes since its last checkpoint (see the module docstring).
 
-    def __init__(self, client: redis.Redis, name: str) -> None:
-        self.client = client
-        self.name = name
+    One tiny document per id in the checkpoints index (``create``: the first verdict wins,
+    whichever of two concurrent runs of a batch got there first). It lives in Elasticsearch,
+    next to the checkpoint it complements, so a Redis restarted empty loses no verdict.
+    """
+
+    def __init__(self, es: Elasticsearch, index: str, job_id: str, data_source_id: str) -> None:
+        self.es = es
+        self.index = index
+        self.job_id = job_id
+        self.data_source_id = data_source_id
+        self.tag = f"{job_id}/journal"
+        """The entries' ``job_id`` field: apart from the job's checkpoint, deleted together."""
+
+    def _id(self, doc_id: str) -> str:
+        digest = hashlib.sha256(doc_id.encode("utf-8")).hexdigest()[:40]
+        return f"journal:{self.job_id}:{digest}"
 
     def note(self, added: list[str], modified: list[str]) -> None:
         """Called before the index changes (``Pipeline.write_batch``'s ``before_write``)."""
-        if not added and not modified:
+        body: list[dict[str, Any]] = []
+        for verdict, ids in (("a", added), ("m", modified)):
+            for doc_id in ids:
+                body.append({"create": {"_index": self.index, "_id": self._id(doc_id)}})
+                body.append(
+                    {
+                        "job_id": self.tag,
+                        "data_source_id": self.data_source_id,
+                        "doc_id": doc_id,
+                        "verdict": verdict,
+                    }
+                )
+        if not body:
             return
-        pipe = self.client.pipeline()
-        for doc_id in added:
-            pipe.hsetnx(self.name, doc_id, "a")
-        for doc_id in modified:
-            pipe.hsetnx(self.name, doc_id, "m")
-        pipe.expire(self.name, KEEP_S)
-        pipe.execute()
+        items = self.es.bulk(operations=body, refresh=False).body["items"]
+        refused = [
+            i["create"] for i in items if i["create"].get("status", 500) not in (200, 201, 409)
+        ]
+        if refused:  # not noted: the batch must not write (its replay would miscount)
+            raise BackendUnavailable(f"could not journal a sync batch: {refused[0].get('error')}")
 
     def reclassify(self, stats: BatchStats) -> None:
         """Replayed items keep the verdict their first write had."""
         ids = stats.unchanged + stats.modified
         if not ids:
             return
-        found = cast(list[str | None], self.client.hmget(self.name, ids))
-        verdict = dict(zip(ids, found, strict=True))
+        docs = self.es.mget(index=self.index, ids=[self._id(i) for i in ids]).body["docs"]
+        verdict = {d["_source"]["doc_id"]: d["_source"]["verdict"] for d in docs if d.get("found")}
         unchanged: list[str] = []
         for doc_id in stats.unchanged:
-            if verdict[doc_id] == "a":
+            if verdict.get(doc_id) == "a":
                 stats.added.append(doc_id)
-            elif verdict[doc_id] == "m":
+            elif verdict.get(doc_id) == "m":
                 stats.modified.append(doc_id)
             else:
                 unchanged.append(doc_id)
         modified: list[str] = []
         for doc_id in stats.modified:
-            if verdict[doc_id] == "a":
+            if verdict.get(doc_id) == "a":
                 stats.added.append(doc_id)
             else:
                 modified.append(doc_id)
         stats.unchanged, stats.modified = unchanged, modified
 
     def forget(self, ids: Sequence[str]) -> None:
-        """Entries a saved checkpoint already counts."""
+        """Entries a saved checkpoint already counts (missing ones are fine)."""
         for i in range(0, len(ids), 1000):
-            self.client.hdel(self.name, *ids[i : i + 1000])
+            body = [
+                {"delete": {"_index": self.index, "_id": self._id(d)}} for d in ids[i : i + 1000]
+            ]
+            self.es.bulk(operations=body, refresh=False)
 
     def delete(self) -> None:
-        self.client.delete(self.name)
+        """Every entry, a dead attempt's included (the job is over: nothing replays)."""
+        delete_matching(self.es, self.index, {"term": {"job_id": self.tag}})
 
 
 class StaleBatch(Exception):
@@ -211,7 +241,9 @@ def run_batch(runtime: Runtime, message: dict[str, Any]) -> dict[str, Any]:
     if not owned():
         log.info("stale sync batch skipped", extra={"job_id": job_id, "seq": seq})
         return {"seq": seq, "skipped": "stale"}
-    journal = Journal(client, journal_key(settings, job_id))
+    store = SyncStore(runtime.es, settings)
+    store.ensure()
+    journal = Journal(runtime.es, store.checkpoints, job_id, message["data_source_id"])
 
     def before_write(added: list[str], modified: list[str]) -> None:
         if not owned():

@@ -27,9 +27,9 @@ from search.pipeline import MAX_FAILURE_SAMPLES, BatchStats
 from search.prefetch import prefetched
 from search.purge import delete_matching
 from search.runtime import Runtime
-from sync_engine.batches import Journal, item_bytes, journal_key
+from sync_engine.batches import Journal, item_bytes
 from sync_engine.fanout import Fanout, SendBatch
-from sync_engine.locks import RedisLock, redis_client
+from sync_engine.locks import RedisLock
 from sync_engine.models import ItemError, JobStats, JobStatus, SyncJob
 from sync_engine.retry import transient
 from sync_engine.store import SyncStore
@@ -129,7 +129,7 @@ class Crawl:
         self.connector = connector
         self.progress = Progress(saved, shown)
         settings = runtime.settings
-        self.journal = Journal(redis_client(settings), journal_key(settings, job.id))
+        self.journal = Journal(store.es, store.checkpoints, job.id, job.data_source_id)
         self.counted: list[str] = []
         """Journaled ids (added, modified) counted since the last saved checkpoint."""
         self.fanout = Fanout(
@@ -356,10 +356,6 @@ class Crawl:
 
     def _finish(self, status: JobStatus, error: str | None = None) -> None:
         try:
-            self.journal.delete()
-        except Exception:  # it expires
-            log.warning("could not delete the sync journal", extra={"job_id": self.job.id})
-        try:
             self._write(
                 {
                     **self.progress.snapshot(),
@@ -370,7 +366,11 @@ class Crawl:
                 refresh=True,
             )
         except Aborted:
-            return
+            return  # another attempt owns the job (and its journal)
+        try:  # the job is over (succeeded, stopped or failed): nothing will replay
+            self.journal.delete()
+        except Exception:
+            log.warning("could not empty the sync journal", extra={"job_id": self.job.id})
         log.info(
             "sync job finished",
             extra={
