@@ -148,9 +148,9 @@ class Crawl:
         self.stop_requested = threading.Event()
         self.aborted = threading.Event()
         self.waiting_since: float | None = None
+        """Monotonic time at which the crawl started waiting for the connector's next item."""
         self.collecting = False
         """True while the crawl, waiting for the connector, counts written batches (writes)."""
-        """Monotonic time at which the crawl started waiting for the connector's next item."""
         self.result: JobStatus | None = None
         self.error: str | None = None
         self._state: dict[str, Any] | None = job.checkpoint
