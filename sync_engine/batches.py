@@ -133,6 +133,11 @@ def results_key(settings: Settings, job_id: str, run: str) -> str:
     return key(settings, "batches", job_id, run)
 
 
+def stale_field(seq: int) -> str:
+    """Set in a run's results when a batch found the run's lock not held and wrote nothing."""
+    return f"stale:{seq}"
+
+
 def done_key(settings: Settings, job_id: str, run: str) -> str:
     return key(settings, "batches-done", job_id, run)
 
@@ -236,11 +241,22 @@ def run_batch(runtime: Runtime, message: dict[str, Any]) -> dict[str, Any]:
     def owned() -> bool:
         return bool(client.get(lock_name) == message["lock_token"])
 
+    def skipped_stale() -> dict[str, Any]:
+        # Said to the runner: if it lives (its lock only lapsed a moment), it sends the batch
+        # again at once instead of waiting ``sync_batch_timeout_s``.
+        log.info("stale sync batch skipped", extra={"job_id": job_id, "seq": seq})
+        pipe = client.pipeline()
+        pipe.hset(results, stale_field(seq), "1")
+        pipe.expire(results, KEEP_S)
+        pipe.rpush(done_key(settings, job_id, run), str(seq))
+        pipe.expire(done_key(settings, job_id, run), KEEP_S)
+        pipe.execute()
+        return {"seq": seq, "skipped": "stale"}
+
     if client.hexists(results, str(seq)):
         return {"seq": seq, "skipped": "already written"}
     if not owned():
-        log.info("stale sync batch skipped", extra={"job_id": job_id, "seq": seq})
-        return {"seq": seq, "skipped": "stale"}
+        return skipped_stale()
     store = SyncStore(runtime.es, settings)
     store.ensure()
     journal = Journal(runtime.es, store.checkpoints, job_id, message["data_source_id"])
@@ -260,7 +276,7 @@ def run_batch(runtime: Runtime, message: dict[str, Any]) -> dict[str, Any]:
         journal.reclassify(stats)
         result: dict[str, Any] = {"ok": True, "stats": stats_to_dict(stats)}
     except StaleBatch:
-        return {"seq": seq, "skipped": "stale"}
+        return skipped_stale()
     except Exception as exc:
         log.warning(
             "sync batch failed",

@@ -32,6 +32,7 @@ from sync_engine.batches import (
     encode_items,
     item_key,
     results_key,
+    stale_field,
     stats_from_dict,
 )
 from sync_engine.locks import key, redis_client
@@ -222,14 +223,18 @@ class Fanout:
             if not self.in_flight:
                 return
             seqs = sorted(self.in_flight)
-            found = cast(list[str | None], self.client.hmget(self.results, [str(s) for s in seqs]))
+            fields = [str(s) for s in seqs] + [stale_field(s) for s in seqs]
+            found = cast(list[str | None], self.client.hmget(self.results, fields))
         except redis.RedisError as exc:
             raise BackendUnavailable(f"Redis unavailable while collecting batches: {exc}") from exc
         now = time.monotonic()
+        stale = dict(zip(seqs, found[len(seqs) :], strict=True))
         for seq, raw in zip(seqs, found, strict=True):
             sent = self.in_flight[seq]
             if raw is None:
-                if now - sent.sent_at > self.settings.sync_batch_timeout_s:
+                if stale[seq] is not None:
+                    self._resend_stale(seq, sent)
+                elif now - sent.sent_at > self.settings.sync_batch_timeout_s:
                     self._resend(seq, sent)
                 continue
             result = json.loads(raw)
@@ -256,6 +261,22 @@ class Fanout:
             "sync batch re-sent: no result in time",
             extra={"job_id": self.job_id, "seq": seq, "resends": sent.resends},
         )
+        self._send(sent.message)
+
+    def _resend_stale(self, seq: int, sent: _Sent) -> None:
+        """A batch skipped because this run's lock had lapsed (a slow renewal): once the lock
+        is ours again (the watch loop takes it back), send it again."""
+        try:
+            if self.client.get(self.lock_name) != self.lock_token:
+                return  # not yet: the next poll looks again
+            self.client.hdel(self.results, stale_field(seq))
+        except redis.RedisError as exc:
+            raise BackendUnavailable(f"Redis unavailable while collecting batches: {exc}") from exc
+        log.warning(
+            "sync batch re-sent: it found the run's lock lapsed",
+            extra={"job_id": self.job_id, "seq": seq},
+        )
+        sent.sent_at = time.monotonic()
         self._send(sent.message)
 
     def _advance(self) -> None:
