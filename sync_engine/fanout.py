@@ -229,7 +229,7 @@ class Fanout:
             raise BackendUnavailable(f"Redis unavailable while collecting batches: {exc}") from exc
         now = time.monotonic()
         stale = dict(zip(seqs, found[len(seqs) :], strict=True))
-        for seq, raw in zip(seqs, found, strict=True):
+        for seq, raw in zip(seqs, found[: len(seqs)], strict=True):
             sent = self.in_flight[seq]
             if raw is None:
                 if stale[seq] is not None:
