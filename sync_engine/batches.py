@@ -258,7 +258,6 @@ def run_batch(runtime: Runtime, message: dict[str, Any]) -> dict[str, Any]:
     if not owned():
         return skipped_stale()
     store = SyncStore(runtime.es, settings)
-    store.ensure()
     journal = Journal(runtime.es, store.checkpoints, job_id, message["data_source_id"])
 
     def before_write(added: list[str], modified: list[str]) -> None:
@@ -266,7 +265,8 @@ def run_batch(runtime: Runtime, message: dict[str, Any]) -> dict[str, Any]:
             raise StaleBatch()
         journal.note(added, modified)
 
-    try:
+    try:  # every failure becomes a result: the runner must hear of it, not time out
+        store.ensure()
         stats = runtime.pipeline.write_batch(
             message["data_source_id"],
             decode_items(message["items"]),
