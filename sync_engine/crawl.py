@@ -277,12 +277,19 @@ class Crawl:
             raise Aborted()
 
     def _collect(self) -> None:
+        """While waiting for the connector: count written batches. The time this takes (an
+        Elasticsearch write that waits out an outage) is not the connector's: the watchdog's
+        clock stops meanwhile, and ``waiting_since`` is unset (the thread may write)."""
         self._check_abort()
+        since, started = self.waiting_since, time.monotonic()
+        self.waiting_since = None
         self.collecting = True
         try:
             self.fanout.poll(0)
         finally:
             self.collecting = False
+            if since is not None:
+                self.waiting_since = since + (time.monotonic() - started)
 
     def _apply(self, stats: BatchStats) -> None:
         """A written batch, in order: count it and show the progress."""
