@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Bring Quarry's local stack up or down: Elasticsearch, Redis, a Celery worker, the API.
+# Bring Quarry's local stack up or down: Elasticsearch, Redis, Celery workers, the API.
 # Usage: deploy/stack.sh services|up|down|status
+# Workers: one runs syncs (enumeration, checkpoints), QUARRY_BATCH_WORKERS (default 1) consume
+# the sync batches (extract, embed, write).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PY="$QUARRY_VENV/bin/python"
 WORKER_PID="$QUARRY_RUN_DIR/worker.pid"
+BATCH_WORKERS="${QUARRY_BATCH_WORKERS:-1}"
 BEAT_PID="$QUARRY_RUN_DIR/scheduler.pid"
 API_PID="$QUARRY_RUN_DIR/api.pid"
 SIM_PID="$QUARRY_RUN_DIR/alfresco-sim.pid"
@@ -78,8 +81,15 @@ up() {
   fi
   start_bg "the Alfresco simulator (demo data)" "$SIM_PID" "$QUARRY_LOG_DIR/alfresco-sim.log" \
     env PYTHONPATH="$QUARRY_ROOT${PYTHONPATH:+:$PYTHONPATH}" "$PY" -m devtools.alfresco_sim --host 127.0.0.1 --port "$QUARRY_SIM_PORT" --seed 7
-  start_bg "a Celery worker" "$WORKER_PID" "$QUARRY_LOG_DIR/worker.log" \
-    "$QUARRY_VENV/bin/celery" -A worker.app worker --loglevel=INFO --concurrency=1 --hostname "quarry@%h"
+  local tasks batches i
+  tasks="$("$PY" -m worker.queues tasks)" && batches="$("$PY" -m worker.queues batches)" \
+    || die "could not read the queue names from the settings."
+  start_bg "a Celery worker (sync runs)" "$WORKER_PID" "$QUARRY_LOG_DIR/worker.log" \
+    "$QUARRY_VENV/bin/celery" -A worker.app worker -Q "$tasks" --loglevel=INFO --concurrency=1 --hostname "quarry@%h"
+  for i in $(seq 1 "$BATCH_WORKERS"); do
+    start_bg "a Celery batch worker" "$QUARRY_RUN_DIR/batch-worker-$i.pid" "$QUARRY_LOG_DIR/batch-worker-$i.log" \
+      "$QUARRY_VENV/bin/celery" -A worker.app worker -Q "$batches" --loglevel=INFO --concurrency=1 --hostname "quarry-batch-$i@%h"
+  done
   start_bg "the sync scheduler" "$BEAT_PID" "$QUARRY_LOG_DIR/scheduler.log" \
     "$PY" -m worker.scheduler
   start_bg "the API on http://127.0.0.1:$QUARRY_API_PORT" "$API_PID" "$QUARRY_LOG_DIR/api.log" \
@@ -94,6 +104,10 @@ down() {
   stop_bg "the API" "$API_PID"
   stop_bg "the sync scheduler" "$BEAT_PID"
   stop_bg "the Celery worker" "$WORKER_PID"
+  local pidfile
+  for pidfile in "$QUARRY_RUN_DIR"/batch-worker-*.pid; do
+    [ -e "$pidfile" ] && stop_bg "a Celery batch worker" "$pidfile"
+  done
   stop_bg "the Alfresco simulator" "$SIM_PID"
   bash "$QUARRY_ROOT/deploy/elasticsearch/es.sh" stop
   bash "$QUARRY_ROOT/deploy/redis/redis.sh" stop
@@ -104,7 +118,9 @@ status() {
   bash "$QUARRY_ROOT/deploy/elasticsearch/es.sh" status || rc=3
   bash "$QUARRY_ROOT/deploy/redis/redis.sh" status || rc=3
   local where
-  for pair in "worker:$WORKER_PID" "scheduler:$BEAT_PID" "api:$API_PID" "alfresco-simulator:$SIM_PID"; do
+  local batch_pairs=() i
+  for i in $(seq 1 "$BATCH_WORKERS"); do batch_pairs+=("batch-worker-$i:$QUARRY_RUN_DIR/batch-worker-$i.pid"); done
+  for pair in "worker:$WORKER_PID" "${batch_pairs[@]}" "scheduler:$BEAT_PID" "api:$API_PID" "alfresco-simulator:$SIM_PID"; do
     case "${pair%%:*}" in
       api) where=" at http://127.0.0.1:$QUARRY_API_PORT/ (search console; API docs at /docs)" ;;
       alfresco-simulator) where=" at http://127.0.0.1:$QUARRY_SIM_PORT" ;;

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -16,11 +16,17 @@ T = TypeVar("T")
 _ITEM, _END, _ERROR = "item", "end", "error"
 
 
-def prefetched(source: Iterator[T], maxsize: int) -> Generator[T, None, None]:
+def prefetched(
+    source: Iterator[T],
+    maxsize: int,
+    idle: Callable[[], None] | None = None,
+    idle_every_s: float = 0.2,
+) -> Generator[T, None, None]:
     """Yield ``source``'s items in order, read ahead by at most ``maxsize`` items.
 
     An exception in ``source`` is raised in the consumer at the point it occurred; closing
-    the consumer early stops the producer at its next item.
+    the consumer early stops the producer at its next item. ``idle`` is called every
+    ``idle_every_s`` while the consumer waits for a slow source (what it raises, propagates).
     """
     if maxsize < 1:
         raise ValueError("maxsize must be at least 1")
@@ -53,7 +59,14 @@ def prefetched(source: Iterator[T], maxsize: int) -> Generator[T, None, None]:
     producer.start()
     try:
         while True:
-            kind, value = buffer.get()
+            if idle is None:
+                kind, value = buffer.get()
+            else:
+                try:
+                    kind, value = buffer.get(timeout=idle_every_s)
+                except queue.Empty:
+                    idle()
+                    continue
             if kind == _ITEM:
                 yield value
             elif kind == _END:

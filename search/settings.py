@@ -118,6 +118,27 @@ class Settings(BaseSettings):
     sync_infra_wait_s: float = Field(default=600.0, gt=0)
     """How long an interrupted job waits for Elasticsearch and Redis to come back, each time."""
 
+    sync_batch_queue: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+    """The Celery queue of a sync's batch tasks (extract, embed, write); default
+    ``<index_prefix>-batches``. Batch workers consume it, apart from the sync runners' queue."""
+    sync_batches_per_sync: int = Field(default=4, ge=1, le=256)
+    """Batches one sync may have sent but not yet counted (in flight, or done out of order)."""
+    sync_batches_global: int = Field(default=16, ge=1, le=10_000)
+    """Batches in flight across every sync of this deployment (a Redis semaphore whose slots
+    expire ``sync_lock_ttl_s`` after their runner dies)."""
+    sync_batch_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    """A batch is sent early once its items' content reaches this many bytes (a larger single
+    item travels alone): what the broker holds is at most in-flight batches times this."""
+    sync_batch_timeout_s: float = Field(default=900.0, gt=0)
+    """A batch without a result after this long is sent again (its worker may have died)."""
+    sync_batch_resends: int = Field(default=3, ge=0)
+    """Times one batch is sent again before the job fails."""
+    worker_warm_up: bool = False
+    """Load the embedding model as a worker process starts, not on its first batch."""
+    worker_torch_threads: int | None = Field(default=None, ge=1, le=1024)
+    """Torch intra-op threads per worker process (None: torch's default, all cores); one per
+    process lets N batch worker processes share N cores without contention."""
+
     @field_validator("es_url")
     @classmethod
     def _hosts_are_urls(cls, value: str) -> str:
@@ -138,6 +159,16 @@ class Settings(BaseSettings):
         """Shards and replicas of a new index: one rule for the document and every system index."""
         shards = self.es_shards if kind == "documents" else self.es_system_shards
         return {"number_of_shards": shards, **replica_settings(self.es_replicas)}
+
+    @property
+    def batch_queue(self) -> str:
+        """Where a sync's batch tasks wait for batch workers."""
+        return self.sync_batch_queue or f"{self.index_prefix}-batches"
+
+    @property
+    def task_queue(self) -> str:
+        """Where sync runs and other tasks wait (Celery's default queue)."""
+        return f"{self.index_prefix}-tasks"
 
     @property
     def docs_alias(self) -> str:

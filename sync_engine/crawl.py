@@ -1,4 +1,9 @@
-"""One attempt at a sync job: the connector's crawl, batched through the pipeline.
+"""One attempt at a sync job: the connector's crawl, fanned out as batch tasks.
+
+The crawl enumerates in order and hands each batch to ``Fanout``, which sends it to the batch
+queue (extraction, embedding and writing run on batch workers) and applies the results in
+order: progress and checkpoints only ever count batches that are written. Deletions of what a
+complete listing did not see happen after every batch is written.
 
 Runs in its own thread so that the runner's watchdog can give up on a connector that stopped
 yielding. Every write to the job document is conditional on this attempt's run token: once the
@@ -22,7 +27,9 @@ from search.pipeline import MAX_FAILURE_SAMPLES, BatchStats
 from search.prefetch import prefetched
 from search.purge import delete_matching
 from search.runtime import Runtime
-from sync_engine.journal import Journal
+from sync_engine.batches import Journal, item_bytes
+from sync_engine.fanout import Fanout, SendBatch
+from sync_engine.locks import RedisLock
 from sync_engine.models import ItemError, JobStats, JobStatus, SyncJob
 from sync_engine.retry import transient
 from sync_engine.store import SyncStore
@@ -111,6 +118,9 @@ class Crawl:
         connector: Connector,
         saved: dict[str, Any] | None,
         shown: dict[str, Any] | None = None,
+        *,
+        lock: RedisLock,
+        send: SendBatch,
     ) -> None:
         self.runtime = runtime
         self.store = store
@@ -118,13 +128,29 @@ class Crawl:
         self.token = token
         self.connector = connector
         self.progress = Progress(saved, shown)
-        self.journal = Journal(store, job.id, job.data_source_id)
+        settings = runtime.settings
+        self.journal = Journal(store.es, store.checkpoints, job.id, job.data_source_id)
+        self.counted: list[str] = []
+        """Journaled ids (added, modified) counted since the last saved checkpoint."""
+        self.fanout = Fanout(
+            settings,
+            job_id=job.id,
+            data_source_id=job.data_source_id,
+            lock_name=lock.name,
+            lock_token=lock.token,
+            send=send,
+            apply=self._apply,
+            save_checkpoint=self._save_checkpoint,
+            check_abort=self._check_abort,
+        )
         self.interrupted: BaseException | None = None
         """Elasticsearch or Redis failed for longer than the sync's patience: resume later."""
         self.stop_requested = threading.Event()
         self.aborted = threading.Event()
         self.waiting_since: float | None = None
         """Monotonic time at which the crawl started waiting for the connector's next item."""
+        self.collecting = False
+        """True while the crawl, waiting for the connector, counts written batches (writes)."""
         self.result: JobStatus | None = None
         self.error: str | None = None
         self._state: dict[str, Any] | None = job.checkpoint
@@ -136,7 +162,6 @@ class Crawl:
     def run(self) -> None:
         """Thread entry point: always ends with ``result`` set (or the job taken over)."""
         try:
-            self.journal.load()
             self.result = self._crawl()
         except Aborted:
             log.warning("sync attempt lost its job", extra={"job_id": self.job.id})
@@ -149,6 +174,8 @@ class Crawl:
                 )
                 return
             self._failed(exc)
+        finally:
+            self.fanout.close()
 
     def _failed(self, exc: Exception) -> None:
         """A systemic failure: fail the job, delete nothing."""
@@ -176,9 +203,12 @@ class Crawl:
         checkpoint = Checkpoint(state=self._state) if self._state is not None else None
         limits = CrawlLimits(max_content_bytes=self.runtime.settings.max_content_bytes)
         # The connector reads ahead (network) while the pipeline embeds and writes (CPU).
+        # While a slow source yields nothing, written batches are still counted (and a due
+        # checkpoint saved).
         items = prefetched(
             iter(self.connector.crawl(mode, checkpoint, limits)),
             maxsize=2 * self.runtime.settings.bulk_batch_docs,
+            idle=self._collect,
         )
         try:
             while True:
@@ -197,24 +227,28 @@ class Crawl:
 
     def _crawl(self) -> JobStatus:
         batch: list[CrawlItem] = []
+        size = 0
         complete = False
-        size = self.runtime.settings.bulk_batch_docs
+        settings = self.runtime.settings
         for item in self._items():
             if isinstance(item, Checkpoint):
-                self._flush(batch, save=False)
-                batch = []
-                self._save_checkpoint(item)
+                self.fanout.submit(batch)
+                batch, size = [], 0
+                self.fanout.checkpoint(item)
                 complete = item.complete
             else:
                 batch.append(item)
-                if len(batch) >= size:
-                    self._flush(batch)
-                    batch = []
+                size += item_bytes(item)
+                if len(batch) >= settings.bulk_batch_docs or size >= settings.sync_batch_max_bytes:
+                    self.fanout.submit(batch)
+                    batch, size = [], 0
             if self.stop_requested.is_set():
-                self._flush(batch)
+                self.fanout.submit(batch)
+                self.fanout.drain()
                 self._finish(JobStatus.STOPPED)
                 return JobStatus.STOPPED
-        self._flush(batch)
+        self.fanout.submit(batch)
+        self.fanout.drain()  # deletions below need every batch written
         if complete and self.job.mode in FULL_MODES:
             self._sweep_missing()
         if self._state is not None:
@@ -242,17 +276,27 @@ class Crawl:
             self.aborted.set()
             raise Aborted()
 
-    def _flush(self, batch: list[CrawlItem], save: bool = True) -> None:
-        if not batch:
-            return
+    def _collect(self) -> None:
+        """While waiting for the connector: count written batches. The time this takes (an
+        Elasticsearch write that waits out an outage) is not the connector's: the watchdog's
+        clock stops meanwhile, and ``waiting_since`` is unset (the thread may write)."""
         self._check_abort()
-        stats = self.runtime.pipeline.write_batch(
-            self.job.data_source_id, batch, self.job.id, before_write=self.journal.note
-        )
-        self.journal.reclassify(stats)
+        since, started = self.waiting_since, time.monotonic()
+        self.waiting_since = None
+        self.collecting = True
+        try:
+            self.fanout.poll(0)
+        finally:
+            self.collecting = False
+            if since is not None:
+                self.waiting_since = since + (time.monotonic() - started)
+
+    def _apply(self, stats: BatchStats) -> None:
+        """A written batch, in order: count it and show the progress."""
         self.progress.add(stats)
-        if save:
-            self._write(self.progress.snapshot())
+        self.counted.extend(stats.added)
+        self.counted.extend(stats.modified)
+        self._write(self.progress.snapshot())
 
     def _save_checkpoint(self, checkpoint: Checkpoint) -> None:
         """Progress first (it proves this attempt still owns the job), then the checkpoint."""
@@ -261,7 +305,8 @@ class Crawl:
         self._write({**snapshot, "checkpoint_at": now})
         self.store.save_job_checkpoint(self.job, checkpoint.state, snapshot, now)
         self._state = checkpoint.state
-        self.journal.clear()
+        self.journal.forget(self.counted)
+        self.counted = []
 
     def _sweep_missing(self) -> None:
         """After a complete full enumeration, delete the source's documents it did not see."""
@@ -328,7 +373,11 @@ class Crawl:
                 refresh=True,
             )
         except Aborted:
-            return
+            return  # another attempt owns the job (and its journal)
+        try:  # the job is over (succeeded, stopped or failed): nothing will replay
+            self.journal.delete()
+        except Exception:
+            log.warning("could not empty the sync journal", extra={"job_id": self.job.id})
         log.info(
             "sync job finished",
             extra={

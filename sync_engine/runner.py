@@ -1,5 +1,8 @@
 """Runs one sync job in a worker: lock, claim, crawl, watch, finish.
 
+The run enumerates the source and sends its batches to batch workers (``sync_engine.fanout``);
+it counts and checkpoints them in order, so everything below holds for a fanned-out sync too.
+
 State machine: queued → running → succeeded | failed | stopped. One run per data source holds
 a Redis lock, renewed while the run lives; if the worker dies the lock expires and the task
 re-enqueued by the sweep (or redelivered by the broker, late acks) claims the job again as
@@ -25,6 +28,7 @@ from search.errors import NotFound, SearchError
 from search.runtime import Runtime
 from sync_engine.crawl import Crawl
 from sync_engine.datasources import connector_for
+from sync_engine.fanout import SendBatch
 from sync_engine.locks import RedisLock, redis_client, run_lock
 from sync_engine.models import JobStatus
 from sync_engine.patient import patient_runtime, patient_store
@@ -63,9 +67,15 @@ class RunOutcome:
 
 
 def run_job(
-    runtime: Runtime, job_id: str, worker_name: str, after_wait: bool = False
+    runtime: Runtime,
+    job_id: str,
+    worker_name: str,
+    send: SendBatch,
+    after_wait: bool = False,
 ) -> RunOutcome:
     """Run (or resume) the job; ``LockBusy`` when its source's lock is held.
+
+    ``send`` puts a batch on the batch queue: the run enumerates, batch workers write.
 
     The first delivery that finds the lock held waits until that lock would expire: a dead
     owner's lock lapses by then. If it is held again ``after_wait``, its owner renewed it
@@ -99,14 +109,20 @@ def run_job(
         raise LockBusy(job_id, max(0.5, lock.remaining_ms() / 1000 + 0.5))
     try:
         # ``execute`` returns only once no thread of this run can write any more.
-        return _Run(runtime, store, lock, job_id, worker_name).execute()
+        return _Run(runtime, store, lock, job_id, worker_name, send).execute()
     finally:
         lock.release()
 
 
 class _Run:
     def __init__(
-        self, runtime: Runtime, store: SyncStore, lock: RedisLock, job_id: str, worker: str
+        self,
+        runtime: Runtime,
+        store: SyncStore,
+        lock: RedisLock,
+        job_id: str,
+        worker: str,
+        send: SendBatch,
     ) -> None:
         self.runtime = patient_runtime(runtime)
         self.store = store
@@ -117,6 +133,7 @@ class _Run:
         self.lock = lock
         self.job_id = job_id
         self.worker = worker
+        self.send = send
         self.token = uuid.uuid4().hex
         settings = runtime.settings
         self.timeout_s = settings.sync_heartbeat_timeout_s
@@ -171,7 +188,17 @@ class _Run:
         interruptions = 0
         shown = job.stats.model_dump(mode="json")
         while True:
-            crawl = Crawl(self.runtime, self.store, job, self.token, connector, saved, shown)
+            crawl = Crawl(
+                self.runtime,
+                self.store,
+                job,
+                self.token,
+                connector,
+                saved,
+                shown,
+                lock=self.lock,
+                send=self.send,
+            )
             if job.stop_requested:
                 crawl.stop_requested.set()
             thread = threading.Thread(target=crawl.run, name=f"sync-{job.id}", daemon=True)
@@ -230,6 +257,7 @@ class _Run:
                 log.error("sync lock lost to another run", extra={"job_id": self.job_id})
                 crawl.aborted.set()
                 return "lost"
+            crawl.fanout.renew()
             try:
                 if self._poll(crawl, last_beat):
                     last_beat = time.monotonic()
@@ -268,7 +296,7 @@ class _Run:
         (waiting for its next item) cannot write again; one inside a write is waited for.
         """
         crawl.aborted.set()
-        while thread.is_alive() and crawl.waiting_since is None:
+        while thread.is_alive() and (crawl.waiting_since is None or crawl.collecting):
             thread.join(self.tick_s)
             self._keep_lock()
 

@@ -58,9 +58,18 @@ def process_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 class WorkerProcess:
-    """A real ``celery worker`` subprocess consuming the test prefix's queue."""
+    """A real ``celery worker`` subprocess consuming one of the test prefix's queues.
 
-    def __init__(self, settings: Settings, name: str, log_dir: Path, **env: str) -> None:
+    ``role``: ``runner`` consumes sync runs and small tasks, ``batches`` a sync's batch tasks
+    (a sync needs both; ``running_worker`` starts one of each).
+    """
+
+    def __init__(
+        self, settings: Settings, name: str, log_dir: Path, role: str = "runner", **env: str
+    ) -> None:
+        queue = {"runner": settings.task_queue, "batches": settings.batch_queue}[role]
+        if role == "batches":
+            env.pop("QUARRY_WORKER_METRICS_PORT", None)  # the runner serves the shared folder
         self.log_path = log_dir / f"worker-{name}.log"
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
@@ -74,13 +83,19 @@ class WorkerProcess:
                 "--loglevel=INFO",
                 "--concurrency=1",
                 "--pool=prefork",
+                "-Q",
+                queue,
                 "--hostname",
                 f"{name}@%h",
                 "--without-gossip",
                 "--without-mingle",
             ],
             cwd=ROOT,
-            env=process_env(settings, **env),
+            env=process_env(
+                settings,
+                **({"QUARRY_WORKER_METRICS_PORT": ""} if role == "batches" else {}),
+                **env,
+            ),
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -108,19 +123,47 @@ class WorkerProcess:
             return ""
 
 
+def answering(app: Celery, proc: WorkerProcess, queue: str) -> None:
+    """Wait until ``proc`` answers a ping on ``queue`` (else stop it, raising with its log)."""
+    try:
+        app.send_task("quarry.ping", queue=queue).get(timeout=120)
+    except Exception as exc:
+        proc.stop()
+        raise RuntimeError(
+            f"worker {proc.log_path.name} did not answer: {exc}\n{proc.log_tail()}"
+        ) from exc
+
+
+@contextmanager
+def batch_workers(
+    app: Celery, settings: Settings, name: str, log_dir: Path, count: int = 1, **env: str
+) -> Iterator[list[WorkerProcess]]:
+    """``count`` batch workers that answered a ping on the batch queue, stopped after."""
+    procs: list[WorkerProcess] = []
+    try:
+        for i in range(count):
+            procs.append(WorkerProcess(settings, f"{name}-b{i}", log_dir, "batches", **env))
+        for proc in procs:
+            answering(app, proc, settings.batch_queue)
+        yield procs
+    finally:
+        for proc in procs:
+            proc.stop()
+
+
 @contextmanager
 def running_worker(
     app: Celery, settings: Settings, name: str, log_dir: Path, **env: str
 ) -> Iterator[WorkerProcess]:
-    """A worker that has answered ``app``'s ping (else an error with its log), stopped after."""
+    """A runner worker and a batch worker that answered ``app``'s ping, stopped after.
+
+    Yields the runner (the one a crash test kills); the batch worker writes the syncs' batches.
+    """
     proc = WorkerProcess(settings, name, log_dir, **env)
     try:
-        app.send_task("quarry.ping").get(timeout=120)
-    except Exception as exc:
-        proc.stop()
-        raise RuntimeError(f"worker {name} did not answer: {exc}\n{proc.log_tail()}") from exc
-    try:
-        yield proc
+        answering(app, proc, settings.task_queue)
+        with batch_workers(app, settings, name, log_dir, **env):
+            yield proc
     finally:
         proc.stop()
 

@@ -118,6 +118,9 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
         "QUARRY_SYNC_MAX_ATTEMPTS": str(settings.sync_max_attempts),
         "QUARRY_BULK_BATCH_DOCS": str(settings.bulk_batch_docs),
         "QUARRY_BROKER_VISIBILITY_TIMEOUT_S": str(settings.broker_visibility_timeout_s),
+        "QUARRY_SYNC_BATCHES_PER_SYNC": str(settings.sync_batches_per_sync),
+        "QUARRY_SYNC_BATCHES_GLOBAL": str(settings.sync_batches_global),
+        "QUARRY_SYNC_BATCH_TIMEOUT_S": str(settings.sync_batch_timeout_s),
     }
     env.update(extra)
     return env

@@ -1,5 +1,10 @@
 """The Celery application: Redis broker and result backend, JSON only, late acks, prefetch 1.
 
+Two queues: ``Settings.task_queue`` for sync runs (and small tasks), ``Settings.batch_queue``
+for a sync's batch tasks. Runner workers consume the first (``-Q quarry-tasks``), any number of
+batch workers on any machines the second (``-Q quarry-batches``); never one process both, or a
+runner waiting for its batches could hold the only slot that would run them.
+
 Late acknowledgement plus idempotent writes is what makes a worker killed mid-task safe: the
 broker hands the task to another worker and the replay rewrites the same documents.
 """
@@ -9,6 +14,7 @@ from __future__ import annotations
 from celery import Celery
 
 from search.settings import Settings
+from sync_engine.batches import BATCH_TASK
 
 
 def _transport_options(visibility_timeout_s: float) -> dict[str, float]:
@@ -42,7 +48,10 @@ def create_app(settings: Settings | None = None) -> Celery:
         worker_hijack_root_logger=False,
         timezone="UTC",
         enable_utc=True,
-        task_default_queue=f"{settings.index_prefix}-tasks",
+        task_default_queue=settings.task_queue,
+        # A sync's batches wait on a queue of their own: batch workers never hold up the
+        # runners (whose tasks wait on the batches), and a big sync never starves a schedule.
+        task_routes={BATCH_TASK: {"queue": settings.batch_queue}},
     )
     return app
 

@@ -2,14 +2,14 @@
 
 Celery's prefork children do the work and record into ``PROMETHEUS_MULTIPROC_DIR``; the main
 process serves the sum (``QUARRY_WORKER_METRICS_PORT``) plus two gauges read at scrape time:
-the task queue's depth in Redis and the sync jobs by state in Elasticsearch.
+the depth of the run and batch queues in Redis and the sync jobs by state in Elasticsearch.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import redis
@@ -30,9 +30,9 @@ STATES = ("queued", "running")
 class WorkerGauges:
     """Reads queue depth and jobs by state once per scrape."""
 
-    def __init__(self, settings: Settings, queue: str) -> None:
+    def __init__(self, settings: Settings, queues: Sequence[str]) -> None:
         self.settings = settings
-        self.queue = queue
+        self.queues = list(queues)
         self._redis: redis.Redis | None = None
         self._es: Elasticsearch | None = None
 
@@ -42,8 +42,9 @@ class WorkerGauges:
         depth = GaugeMetricFamily(
             "quarry_queue_depth", "Tasks waiting in the worker queue", labels=["queue"]
         )
-        waiting: Any = self._redis.llen(self.queue)  # a sync client: an int
-        depth.add_metric([self.queue], float(waiting))
+        for queue in self.queues:
+            waiting: Any = self._redis.llen(queue)  # a sync client: an int
+            depth.add_metric([queue], float(waiting))
         yield depth
         if self._es is None:
             self._es = make_client(self.settings)
@@ -64,7 +65,7 @@ class WorkerGauges:
         yield jobs
 
 
-def serve(settings: Settings, queue: str) -> int | None:
+def serve(settings: Settings, queues: Sequence[str]) -> int | None:
     """Start the metrics endpoint when ``QUARRY_WORKER_METRICS_PORT`` is set; its port."""
     port = os.environ.get("QUARRY_WORKER_METRICS_PORT")
     if not port:
@@ -76,7 +77,7 @@ def serve(settings: Settings, queue: str) -> int | None:
         )
     registry = CollectorRegistry()
     MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    registry.register(metrics.ScrapeTimeGauges(WorkerGauges(settings, queue).read))
+    registry.register(metrics.ScrapeTimeGauges(WorkerGauges(settings, queues).read))
     addr = os.environ.get("QUARRY_WORKER_METRICS_ADDR", "0.0.0.0")
     start_http_server(int(port), addr=addr, registry=registry)
     log.info("worker metrics on %s:%s/metrics", addr, port)

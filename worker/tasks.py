@@ -13,6 +13,8 @@ from connectors.models import Document
 from search import metrics
 from search.logs import configure_logging, log_context
 from search.runtime import Runtime
+from search.settings import Settings
+from sync_engine.batches import BATCH_TASK, run_batch
 from sync_engine.jobs import SYNC_TASK
 from sync_engine.runner import LockBusy, run_job
 from worker import metrics as worker_metrics
@@ -39,12 +41,20 @@ def _fresh_runtime(**_: Any) -> None:
     # Clients must not be shared across fork: every worker process builds its own.
     global _runtime
     _runtime = None
+    settings = Settings()
+    if settings.worker_torch_threads is not None:
+        import torch
+
+        torch.set_num_threads(settings.worker_torch_threads)
+    if settings.worker_warm_up:
+        runtime().embedder.warm_up()
 
 
 @worker_init.connect
 def _serve_metrics(**_: Any) -> None:
     # Celery's main process serves every child's metrics (multiprocess mode).
-    worker_metrics.serve(runtime().settings, str(app.conf.task_default_queue))
+    settings = runtime().settings
+    worker_metrics.serve(settings, [settings.task_queue, settings.batch_queue])
 
 
 @worker_process_shutdown.connect
@@ -93,6 +103,7 @@ def sync(self: Task, job_id: str) -> dict[str, Any]:
                 runtime(),
                 job_id,
                 worker_name=str(self.request.hostname or os.getpid()),
+                send=send_batch,
                 after_wait=self.request.retries >= LOCK_WAITS,
             )
         status = outcome.status
@@ -105,3 +116,15 @@ def sync(self: Task, job_id: str) -> dict[str, Any]:
         metrics.JOBS_FINISHED.labels(status).inc()
         metrics.JOB_DURATION.labels(status).observe(time.perf_counter() - started)
     return outcome.as_dict()
+
+
+def send_batch(message: dict[str, Any]) -> None:
+    """Put one of a sync's batches on the batch queue (``sync_batch`` below consumes it)."""
+    app.send_task(BATCH_TASK, args=[message], queue=runtime().settings.batch_queue)
+
+
+@app.task(name=BATCH_TASK, bind=True)
+def sync_batch(self: Task, message: dict[str, Any]) -> dict[str, Any]:
+    """Extract, embed and write one batch of a sync (late ack: a dead worker's batch returns)."""
+    with log_context(job_id=message.get("job_id"), task_id=self.request.id):
+        return run_batch(runtime(), message)

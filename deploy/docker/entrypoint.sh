@@ -1,5 +1,6 @@
 #!/bin/sh
-# The container's entry point: `api`, `worker`, `scheduler`, `health`, or any command.
+# The container's entry point: `api`, `worker` (sync runs), `batch-worker` (a sync's batches:
+# extract, embed, write; scale these), `scheduler`, `health`, or any command.
 # The role is remembered in /tmp/quarry-role so that `health` (the image's HEALTHCHECK) checks
 # the right thing: the API's /healthz, the worker's metrics endpoint, the scheduler's process.
 set -eu
@@ -32,8 +33,15 @@ case "$role" in
     shift
     echo worker >/tmp/quarry-role
     start_metrics_dir
-    exec celery -A worker.app worker --loglevel=INFO \
+    exec celery -A worker.app worker -Q "$(python -m worker.queues tasks)" --loglevel=INFO \
       --concurrency="${QUARRY_WORKER_CONCURRENCY:-1}" --hostname "quarry@%h" "$@"
+    ;;
+  batch-worker)
+    shift
+    echo worker >/tmp/quarry-role
+    start_metrics_dir
+    exec celery -A worker.app worker -Q "$(python -m worker.queues batches)" --loglevel=INFO \
+      --concurrency="${QUARRY_WORKER_CONCURRENCY:-1}" --hostname "quarry-batch@%h" "$@"
     ;;
   scheduler)
     shift

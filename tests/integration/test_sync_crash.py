@@ -19,7 +19,7 @@ from search.settings import Settings
 from sync_engine.locks import redis_client, run_lock
 from sync_engine.models import JobStatus, SyncJob
 from sync_engine.service import DataSourceService, SweepReport, SyncService
-from tests.stack import WorkerProcess, wait_until
+from tests.stack import WorkerProcess, batch_workers, wait_until
 from tests.sync_support import (
     app,
     indexed,
@@ -44,6 +44,15 @@ def s(settings: Settings) -> Settings:
     # The broker never redelivers here (as in production, where it takes an hour): what
     # resumes a killed worker's job is the sweep, or a duplicate delivery sent by the test.
     return sync_settings(settings, "sc").model_copy(update={"broker_visibility_timeout_s": 3600.0})
+
+
+@pytest.fixture(scope="module", autouse=True)
+def batch_worker(
+    s: Settings, app: Celery, redis_client: object, log_dir: Path
+) -> Iterator[list[WorkerProcess]]:
+    """A batch worker for the module: the tests kill the runner workers they start."""
+    with batch_workers(app, s, "sc", log_dir, **worker_env(s)) as procs:
+        yield procs
 
 
 @pytest.fixture(scope="module")

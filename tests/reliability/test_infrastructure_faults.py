@@ -25,7 +25,7 @@ from sync_engine.models import JobStatus, SyncJob
 from sync_engine.service import DataSourceService
 from sync_engine.store import SyncStore
 from sync_engine.verify import Verifier
-from tests.stack import WorkerProcess, ready_runtime, wait_until
+from tests.stack import WorkerProcess, batch_workers, ready_runtime, wait_until
 from tests.sync_support import scripted_spec, sync_settings, wait_progress, worker_env, write_files
 from worker.app import create_app
 from worker.scheduler import Scheduler
@@ -64,6 +64,13 @@ def rt(s: Settings, es: Elasticsearch, embedder: Embedder) -> Runtime:
 @pytest.fixture(scope="module")
 def app(s: Settings) -> Celery:
     return create_app(s)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def batch_worker(s: Settings, app: Celery, rt: Runtime, log_dir: Path) -> Iterator[None]:
+    """A batch worker for the module (the tests restart services under it, and kill runners)."""
+    with batch_workers(app, s, "rel", log_dir, **_env(s)):
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -46,14 +46,14 @@ def compose(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_compose_runs_every_role_on_secured_persistent_services(compose: dict) -> None:
     services = compose["services"]
-    assert {"elasticsearch", "redis", "api", "worker", "scheduler"} <= set(services)
+    assert {"elasticsearch", "redis", "api", "worker", "batch-worker", "scheduler"} <= set(services)
     es = services["elasticsearch"]
     assert es["environment"]["xpack.security.enabled"] == "true"
     assert es["environment"]["ELASTIC_PASSWORD_FILE"].startswith("/run/secrets/")
     assert "elasticsearch.Dockerfile" in es["build"]["dockerfile"]
     assert "--appendonly" in services["redis"]["command"]
     assert any(v.endswith(":/data") or "/data" in str(v) for v in services["redis"]["volumes"])
-    for role in ("api", "worker", "scheduler"):
+    for role in ("api", "worker", "batch-worker", "scheduler"):
         svc = services[role]
         assert svc["command"] == [role]
         env = svc["environment"]
@@ -61,6 +61,8 @@ def test_compose_runs_every_role_on_secured_persistent_services(compose: dict) -
         assert env["QUARRY_ES_PASSWORD_REF"] == "file:/run/secrets/elastic_password"
         assert not any("PASSWORD" in k and not k.endswith("_REF") for k in env)
         assert svc["depends_on"]["elasticsearch"]["condition"] == "service_healthy"
+    batch = services["batch-worker"]["environment"]
+    assert batch["QUARRY_WORKER_TORCH_THREADS"] == "1"  # one thread per process: scale by count
     for name, secret in compose["secrets"].items():
         assert Path(secret["file"]).is_file(), name
 

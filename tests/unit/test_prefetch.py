@@ -60,3 +60,36 @@ def test_closing_the_consumer_stops_the_producer() -> None:
     assert [next(consumer) for _ in range(3)] == [0, 1, 2]
     consumer.close()
     assert closed.wait(timeout=5)
+
+
+def test_idle_runs_while_the_source_is_slow_and_its_error_reaches_the_consumer() -> None:
+    idled = threading.Event()
+    calls: list[int] = []
+
+    def slow() -> Iterator[int]:
+        yield 1
+        idled.wait(30)  # the next item comes only once the consumer has idled
+        yield 2
+
+    def idle() -> None:
+        calls.append(1)
+        idled.set()
+
+    assert list(prefetched(slow(), maxsize=2, idle=idle, idle_every_s=0.01)) == [1, 2]
+    assert calls
+
+    class Stop(Exception):
+        pass
+
+    def refuse() -> None:
+        raise Stop()
+
+    def never() -> Iterator[int]:
+        yield 1
+        threading.Event().wait(30)
+        yield 2
+
+    items = prefetched(never(), maxsize=2, idle=refuse, idle_every_s=0.01)
+    assert next(items) == 1
+    with pytest.raises(Stop):
+        next(items)
