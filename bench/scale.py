@@ -4,10 +4,12 @@
 
 Real Elasticsearch and Redis (``QUARRY_ES_URL``, ``QUARRY_REDIS_URL``) and real Celery workers
 started here: one runner worker, then batch workers of one process and one torch thread each
-(``OMP_NUM_THREADS=1``, ``QUARRY_WORKER_TORCH_THREADS=1``). The same corpus size and shape
+(``OMP_NUM_THREADS=1``, ``QUARRY_EMBEDDING_THREADS=1``). The same corpus size and shape
 runs twice in the same invocation, with one batch worker and then with two; each run has
 words of its own seed and no embedding cache, so every passage is really encoded in both.
-Workers load the model before the clock starts (``QUARRY_WORKER_WARM_UP``). The clock runs
+Workers load the model before the clock starts (``QUARRY_WORKER_WARM_UP``). The embedding
+backend is the default for a new index (ONNX int8) unless ``QUARRY_EMBEDDING_BACKEND`` names
+another (``QUARRY_EMBEDDING_BACKEND=torch python bench/scale.py``). The clock runs
 from the sync's start to its job's end: enumeration, batches, checkpoints, the deletion sweep.
 
     scale: workers=2 items_per_s=X single_items_per_s=Y speedup=X/Y
@@ -52,7 +54,7 @@ def _env(settings: Settings) -> dict[str, str]:
             "QUARRY_REDIS_URL": settings.redis_url,
             "QUARRY_INDEX_PREFIX": settings.index_prefix,
             "QUARRY_BULK_BATCH_DOCS": str(BATCH_DOCS),
-            "QUARRY_WORKER_TORCH_THREADS": "1",
+            "QUARRY_EMBEDDING_THREADS": "1",
             "QUARRY_WORKER_WARM_UP": "1",
             "OMP_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1",
@@ -181,7 +183,8 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings(index_prefix=PREFIX, embedding_cache_path=None)
     _clean(settings)
-    Runtime(settings).index.ensure()
+    runtime = Runtime(settings)
+    runtime.index.ensure()
     with tempfile.TemporaryDirectory(prefix="quarry-scale-") as tmp:
         base = Path(tmp)
         log_dir = base / "logs"
@@ -195,7 +198,7 @@ def main() -> None:
     double = args.docs / double_s
     load = os.getloadavg()
     print(
-        f"# docs={args.docs} passages={single_passages}/{double_passages} "
+        f"# backend={runtime.backend} docs={args.docs} passages={single_passages}/{double_passages} "
         f"single_s={single_s:.1f} double_s={double_s:.1f} cpus={os.cpu_count()} "
         f"loadavg={load[0]:.2f},{load[1]:.2f},{load[2]:.2f}"
     )

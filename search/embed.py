@@ -126,6 +126,7 @@ class Embedder:
         device: str | None = None,
         export_dir: Path | None = None,
         query_backend: Backend | None = None,
+        threads: int | None = None,
     ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"embedding backend: one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -146,6 +147,8 @@ class Embedder:
                 f"embedding query backend {self.query_backend!r} makes vectors of another space "
                 f"than the embedding backend {backend!r}: queries would not match passages"
             )
+        self.threads = threads
+        """The passage model's threads (None: the library's default, every core)."""
         self.device = device
         """None: CUDA when visible, else the CPU; "cpu" keeps it off the GPU."""
         self.export_dir = export_dir or default_export_dir()
@@ -187,7 +190,7 @@ class Embedder:
 
     def _load(self) -> Any:
         if self._model is None:
-            self._model = self._build(self.backend)
+            self._model = self._build(self.backend, threads=self.threads)
         return self._model
 
     def _load_query(self) -> Any:
@@ -207,6 +210,10 @@ class Embedder:
         if backend == "torch":
             from sentence_transformers import SentenceTransformer
 
+            if threads is not None:
+                import torch
+
+                torch.set_num_threads(threads)  # process-wide: torch has no per-model setting
             return SentenceTransformer(self.model_path, device=self._torch_device())
         from search.embed_onnx import OnnxEncoder, export
 

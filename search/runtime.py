@@ -52,6 +52,7 @@ class Runtime:
             backend=self.backend,
             query_backend=s.embedding_query_backend,
             device=s.embedding_device,
+            threads=s.embedding_threads,
         )
 
     @property

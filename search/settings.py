@@ -135,9 +135,10 @@ class Settings(BaseSettings):
     """Times one batch is sent again before the job fails."""
     worker_warm_up: bool = False
     """Load the embedding model as a worker process starts, not on its first batch."""
-    worker_torch_threads: int | None = Field(default=None, ge=1, le=1024)
-    """Torch intra-op threads per worker process (None: torch's default, all cores); one per
-    process lets N batch worker processes share N cores without contention."""
+    embedding_threads: int | None = Field(default=None, ge=1, le=1024)
+    """Threads of the passage model (torch intra-op or ONNX Runtime) per process (None: the
+    library's default, all cores); one per process lets N batch worker processes share N cores
+    without contention."""
 
     @field_validator("es_url")
     @classmethod

@@ -42,10 +42,6 @@ def _fresh_runtime(**_: Any) -> None:
     global _runtime
     _runtime = None
     settings = Settings()
-    if settings.worker_torch_threads is not None:
-        import torch
-
-        torch.set_num_threads(settings.worker_torch_threads)
     if settings.worker_warm_up:
         runtime().embedder.warm_up()
 

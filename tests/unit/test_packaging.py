@@ -62,7 +62,7 @@ def test_compose_runs_every_role_on_secured_persistent_services(compose: dict) -
         assert not any("PASSWORD" in k and not k.endswith("_REF") for k in env)
         assert svc["depends_on"]["elasticsearch"]["condition"] == "service_healthy"
     batch = services["batch-worker"]["environment"]
-    assert batch["QUARRY_WORKER_TORCH_THREADS"] == "1"  # one thread per process: scale by count
+    assert batch["QUARRY_EMBEDDING_THREADS"] == "1"  # one thread per process: scale by count
     for name, secret in compose["secrets"].items():
         assert Path(secret["file"]).is_file(), name
 
