@@ -193,15 +193,22 @@ class Embedder:
             self._model = self._build(self.backend, threads=self.threads)
         return self._model
 
+    @property
+    def _shared_query_model(self) -> bool:
+        """Torch queries share torch's passage model; an ONNX query model is a session of its
+        own with one non-spinning thread, even on the passage model's backend: a passage
+        session's idle threads spinning between searches burned most of a core per API."""
+        return self.query_backend == "torch" and self.backend == "torch"
+
     def _load_query(self) -> Any:
-        if self.query_backend == self.backend:
+        if self._shared_query_model:
             return self._load()
         if self._query_model is None:
             self._query_model = self._build(self.query_backend, threads=QUERY_THREADS)
         return self._query_model
 
     def _lock_for(self, query: bool) -> threading.Lock:
-        separate = query and self.query_backend != self.backend
+        separate = query and not self._shared_query_model
         return self._query_model_lock if separate else self._model_lock
 
     def _build(self, backend: Backend, threads: int | None = None) -> Any:
@@ -251,7 +258,9 @@ class Embedder:
     def encode(self, texts: Sequence[str], *, query: bool = False) -> list[Vector]:
         """Vectors for ``texts`` in order; cached texts are not encoded again.
 
-        ``query``: encode on the query model (same space, made for a few short texts)."""
+        ``query``: encode on the query model (same space, made for a few short texts). Such
+        texts (queries, answer sentences) stay in memory only: writing each new query to the
+        on-disk cache cost a commit per search."""
         keys = [self._key(t) for t in texts]
         found: dict[str, bytes] = {}
         with self._lock:
@@ -260,7 +269,7 @@ class Embedder:
                 if blob is not None:
                     found[key] = blob
             missing = [k for k in dict.fromkeys(keys) if k not in found]
-            if missing and self._db is not None:
+            if missing and self._db is not None and not query:
                 for start in range(0, len(missing), 500):
                     part = missing[start : start + 500]
                     marks = ",".join("?" * len(part))
@@ -291,7 +300,7 @@ class Embedder:
                 for key, blob in fresh.items():
                     found[key] = blob
                     self._remember(key, blob)
-                if self._db is not None:
+                if self._db is not None and not query:
                     self._db.executemany(
                         "INSERT OR REPLACE INTO vec (k, v) VALUES (?, ?)", list(fresh.items())
                     )

@@ -58,6 +58,20 @@ def test_queries_run_on_onnx_in_the_same_space_without_the_passage_model(
     assert embedder.space.key == Embedder(backend="onnx", export_dir=tmp_path).space.key
 
 
+def test_int8_queries_have_a_session_of_their_own(tmp_path: Path) -> None:
+    """Queries on the passage backend still get their own one-thread session: the passage
+    session's pool (every core, spinning) burned most of a core per API between searches."""
+    embedder = Embedder(
+        cache_size=0, query_cache_size=0, backend="onnx-int8", device="cpu", export_dir=tmp_path
+    )
+    assert embedder.query_backend == "onnx-int8"
+    query = embedder.encode_query(TEXTS[0])
+    assert embedder._model is None  # the passage session was not needed to answer a query
+    passage = embedder.encode([TEXTS[0]])[0]
+    assert embedder._model is not None and embedder._model is not embedder._query_model
+    assert float(np.dot(query, passage)) > 0.9999  # the same model and space
+
+
 def test_a_query_backend_of_another_space_is_refused() -> None:
     with pytest.raises(ValueError, match="another space"):
         Embedder(backend="torch", query_backend="onnx-int8")
