@@ -16,7 +16,7 @@ stays bounded: a batch closes early at ``sync_batch_max_bytes`` and at most
 Exact counts across redeliveries: a batch may run twice (its worker died after writing, or
 the runner re-sent it), and the second run finds its documents already written and would
 call them unchanged. So before the index changes, the batch notes its verdicts in the job's
-journal (a Redis hash, first verdict wins), and a replay restores them; the runner counts
+journal (first verdict wins), and a replay restores them; the runner counts
 the first stored result of each ``seq`` only. A new attempt of the runner (its worker died)
 replays from the checkpoint and finds the dead attempt's verdicts in the same journal; the
 runner forgets a batch's entries once a checkpoint past it is saved. The journal lives in
@@ -43,7 +43,7 @@ from search.pipeline import BatchStats
 from search.purge import delete_matching
 from search.runtime import Runtime
 from search.settings import Settings
-from sync_engine.locks import key, redis_client
+from sync_engine.locks import RedisLock, key, redis_client
 from sync_engine.patient import patient_runtime
 from sync_engine.retry import transient
 from sync_engine.store import SyncStore
@@ -236,32 +236,34 @@ def run_batch(runtime: Runtime, message: dict[str, Any]) -> dict[str, Any]:
     client = redis_client(settings)
     job_id, run, seq = message["job_id"], message["run"], int(message["seq"])
     results = results_key(settings, job_id, run)
-    lock_name = message["lock"]
+    lock = RedisLock(client, message["lock"], settings.sync_lock_ttl_s, message["lock_token"])
 
-    def owned() -> bool:
-        return bool(client.get(lock_name) == message["lock_token"])
+    def publish(field: str, value: str) -> None:
+        """Store the batch's word for the runner (the first one stands) and wake it."""
+        done = done_key(settings, job_id, run)
+        pipe = client.pipeline()
+        pipe.hsetnx(results, field, value)
+        pipe.expire(results, KEEP_S)
+        pipe.rpush(done, str(seq))
+        pipe.expire(done, KEEP_S)
+        pipe.execute()
 
     def skipped_stale() -> dict[str, Any]:
         # Said to the runner: if it lives (its lock only lapsed a moment), it sends the batch
         # again at once instead of waiting ``sync_batch_timeout_s``.
         log.info("stale sync batch skipped", extra={"job_id": job_id, "seq": seq})
-        pipe = client.pipeline()
-        pipe.hset(results, stale_field(seq), "1")
-        pipe.expire(results, KEEP_S)
-        pipe.rpush(done_key(settings, job_id, run), str(seq))
-        pipe.expire(done_key(settings, job_id, run), KEEP_S)
-        pipe.execute()
+        publish(stale_field(seq), "1")
         return {"seq": seq, "skipped": "stale"}
 
     if client.hexists(results, str(seq)):
         return {"seq": seq, "skipped": "already written"}
-    if not owned():
+    if not lock.owned():
         return skipped_stale()
     store = SyncStore(runtime.es, settings)
     journal = Journal(runtime.es, store.checkpoints, job_id, message["data_source_id"])
 
     def before_write(added: list[str], modified: list[str]) -> None:
-        if not owned():
+        if not lock.owned():
             raise StaleBatch()
         journal.note(added, modified)
 
@@ -284,10 +286,5 @@ def run_batch(runtime: Runtime, message: dict[str, Any]) -> dict[str, Any]:
             exc_info=not transient(exc),
         )
         result = {"ok": False, "transient": transient(exc), "error": f"{type(exc).__name__}: {exc}"}
-    pipe = client.pipeline()
-    pipe.hsetnx(results, str(seq), json.dumps(result))
-    pipe.expire(results, KEEP_S)
-    pipe.rpush(done_key(settings, job_id, run), str(seq))
-    pipe.expire(done_key(settings, job_id, run), KEEP_S)
-    pipe.execute()
+    publish(str(seq), json.dumps(result))
     return {"seq": seq, "ok": result["ok"]}

@@ -35,7 +35,7 @@ from sync_engine.batches import (
     stale_field,
     stats_from_dict,
 )
-from sync_engine.locks import key, redis_client
+from sync_engine.locks import RedisLock, key, redis_client
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +136,7 @@ class Fanout:
         *,
         job_id: str,
         data_source_id: str,
-        lock_name: str,
-        lock_token: str,
+        lock: RedisLock,
         send: SendBatch,
         apply: Callable[[BatchStats], None],
         save_checkpoint: Callable[[Checkpoint], None],
@@ -148,8 +147,7 @@ class Fanout:
         self.job_id = job_id
         self.data_source_id = data_source_id
         self.run = uuid.uuid4().hex
-        self.lock_name = lock_name
-        self.lock_token = lock_token
+        self.lock = lock
         self.send = send
         self.apply = apply
         self.save_checkpoint = save_checkpoint
@@ -191,8 +189,8 @@ class Fanout:
             "data_source_id": self.data_source_id,
             "run": self.run,
             "seq": seq,
-            "lock": self.lock_name,
-            "lock_token": self.lock_token,
+            "lock": self.lock.name,
+            "lock_token": self.lock.token,
             "items": encode_items(items),
         }
         self.in_flight[seq] = _Sent(message, keys, time.monotonic(), slot)
@@ -266,9 +264,9 @@ class Fanout:
     def _resend_stale(self, seq: int, sent: _Sent) -> None:
         """A batch skipped because this run's lock had lapsed (a slow renewal): once the lock
         is ours again (the watch loop takes it back), send it again."""
+        if not self.lock.owned():
+            return  # not yet: the next poll looks again
         try:
-            if self.client.get(self.lock_name) != self.lock_token:
-                return  # not yet: the next poll looks again
             self.client.hdel(self.results, stale_field(seq))
         except redis.RedisError as exc:
             raise BackendUnavailable(f"Redis unavailable while collecting batches: {exc}") from exc

@@ -99,6 +99,13 @@ class RedisLock:
             return 0
         return max(left, 0)
 
+    def owned(self) -> bool:
+        """True while this lock's token holds it (not lapsed, not taken by a newer run)."""
+        try:
+            return bool(self.client.get(self.name) == self.token)
+        except redis.RedisError as exc:
+            raise BackendUnavailable(f"Redis unavailable: {exc}") from exc
+
     def held(self) -> bool:
         """True while anyone holds the lock (a live runner keeps renewing it)."""
         try:
