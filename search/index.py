@@ -60,12 +60,15 @@ def backend_for(es: Elasticsearch, alias: str, configured: str) -> Backend:
     except NotFoundError:
         return DEFAULT_BACKEND
     for body in found.values():
-        meta = (body.get("mappings") or {}).get("_meta") or {}
-        if "embedding" not in meta:
-            return LEGACY_SPACE.backend  # type: ignore[return-value]
-        backend = EmbeddingSpace.from_meta(meta["embedding"]).backend
+        backend = (_recorded(body["mappings"]) or LEGACY_SPACE).backend
         return backend if backend in BACKENDS else DEFAULT_BACKEND  # type: ignore[return-value]
     return DEFAULT_BACKEND
+
+
+def _recorded(mappings: dict[str, Any]) -> EmbeddingSpace | None:
+    """The embedding space a mapping's ``_meta`` records; None for an index older than that."""
+    meta = mappings.get("_meta") or {}
+    return EmbeddingSpace.from_meta(meta["embedding"]) if "embedding" in meta else None
 
 
 class IndexManager:
@@ -186,10 +189,10 @@ class IndexManager:
         if index is None:
             return None
         mapping = self.es.indices.get_mapping(index=index).body[index]["mappings"]
-        meta = dict(mapping.get("_meta") or {})
-        if "embedding" in meta:
-            return EmbeddingSpace.from_meta(meta["embedding"])
-        meta["embedding"] = LEGACY_SPACE.meta()
+        found = _recorded(mapping)
+        if found is not None:
+            return found
+        meta = {**(mapping.get("_meta") or {}), "embedding": LEGACY_SPACE.meta()}
         self.es.indices.put_mapping(index=index, meta=meta)
         log.info("recorded the embedding space of an older index", extra={"index": index})
         return LEGACY_SPACE
