@@ -40,17 +40,21 @@ principals = st.one_of(
 )
 
 
-@pytest.fixture(scope="module")
-def isolated(runtime: Runtime) -> tuple[Pipeline, IndexWriter, SearchEngine]:
+def _own_index(runtime: Runtime, name: str) -> tuple[Pipeline, IndexWriter, SearchEngine]:
     """An index of its own, so the random documents never show up in other tests' results."""
-    alias = f"{runtime.settings.index_prefix}-aclprop-docs"
-    IndexManager(runtime.es, alias).ensure()
+    alias = f"{runtime.settings.index_prefix}-aclprop-{name}"
+    IndexManager(runtime.es, alias, space=runtime.embedder.space).ensure()
     writer = IndexWriter(runtime.es, alias)
     return (
         Pipeline(writer, runtime.embedder, None),
         writer,
         SearchEngine(runtime.es, alias, runtime.embedder),
     )
+
+
+@pytest.fixture(scope="module")
+def isolated(runtime: Runtime) -> tuple[Pipeline, IndexWriter, SearchEngine]:
+    return _own_index(runtime, "docs")
 
 
 @settings(
@@ -126,14 +130,7 @@ scoped_principals = st.builds(
 
 @pytest.fixture(scope="module")
 def multi(runtime: Runtime) -> tuple[Pipeline, IndexWriter, SearchEngine]:
-    alias = f"{runtime.settings.index_prefix}-aclprop-multi"
-    IndexManager(runtime.es, alias).ensure()
-    writer = IndexWriter(runtime.es, alias)
-    return (
-        Pipeline(writer, runtime.embedder, None),
-        writer,
-        SearchEngine(runtime.es, alias, runtime.embedder),
-    )
+    return _own_index(runtime, "multi")
 
 
 @settings(
