@@ -8,12 +8,26 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
-from elasticsearch import Elasticsearch
+from elasticsearch import Elasticsearch, NotFoundError
 
-from search.mapping import ATTRIBUTE_PREFIX
+from search.mapping import custom_attribute_types
 
 RESERVED_TYPES = {"_created_at": "date", "_last_updated_at": "date", "_authors": "list"}
+
+
+def read_custom_types(es: Elasticsearch, alias: str) -> dict[str, str]:
+    """Custom attribute name → Elasticsearch type across the alias's backing indices (one
+    mapping read; empty while there is no index)."""
+    try:
+        body: dict[str, Any] = es.indices.get_mapping(index=alias).body
+    except NotFoundError:
+        return {}
+    types: dict[str, str] = {}
+    for index in body.values():
+        types.update(custom_attribute_types(index.get("mappings", {})))
+    return types
 
 
 class AttributeTypes:
@@ -49,18 +63,9 @@ class AttributeTypes:
         with self._lock:
             if time.monotonic() - self._loaded < self.TTL_S:
                 return self._types
-            found: dict[str, str] = {}
             try:
-                body = self.es.indices.get_field_mapping(
-                    index=self.alias, fields=f"{ATTRIBUTE_PREFIX}.*"
-                ).body
+                found = read_custom_types(self.es, self.alias)
             except Exception:  # unknown types read as strings; the next call retries
                 return self._types
-            for index in body.values():
-                for full, entry in index.get("mappings", {}).items():
-                    leaf = full.split(".")[-1]
-                    es_type = (entry.get("mapping", {}).get(leaf) or {}).get("type")
-                    if isinstance(es_type, str):
-                        found[full[len(ATTRIBUTE_PREFIX) + 1 :]] = es_type
             self._types, self._loaded = found, time.monotonic()
             return found

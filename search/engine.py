@@ -20,9 +20,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch, NotFoundError
+from elasticsearch import ApiError, Elasticsearch
 
 from acl import Principal
+from search.attribute_types import read_custom_types
 from search.duplicates import (
     TEXT_HASH,
     collapse,
@@ -39,7 +40,6 @@ from search.filters import acl_filter, attribute_names, check_orderable, to_quer
 from search.mapping import (
     RESERVED_ATTRIBUTES,
     RESERVED_FIELD_TYPES,
-    custom_attribute_types,
     field_for,
 )
 from search.query import (
@@ -214,14 +214,7 @@ class SearchEngine:
 
     def _custom_types(self) -> dict[str, str]:
         """Custom attributes' field types across the alias's backing indices (one cheap call)."""
-        try:
-            body = self.es.indices.get_mapping(index=self.alias).body
-        except NotFoundError:
-            return {}
-        types: dict[str, str] = {}
-        for index in body.values():
-            types.update(custom_attribute_types(index.get("mappings", {})))
-        return types
+        return read_custom_types(self.es, self.alias)
 
     def _lexical_query(
         self, text: str, filters: list[dict[str, Any]], also: list[str] | None = None
