@@ -13,6 +13,7 @@ documents is noise to a person. Retrieve ranks passages with the same function.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -169,7 +170,10 @@ class SearchEngine:
         return text
 
     def _filter(
-        self, principal: Principal, request: QueryRequest | RetrieveRequest
+        self,
+        principal: Principal,
+        request: QueryRequest | RetrieveRequest,
+        custom: Callable[[], dict[str, str]] | None = None,
     ) -> list[dict[str, Any]]:
         """The ACL filter and the attribute filter, every value checked against its field's type.
 
@@ -186,7 +190,7 @@ class SearchEngine:
             named |= {f.attribute for f in request.facets}
             if request.sort is not None and request.sort.attribute != "_relevance":
                 named.add(request.sort.attribute)
-        types = self._custom_types() if named - RESERVED_ATTRIBUTES.keys() else {}
+        types = (custom or self._custom_types)() if named - RESERVED_ATTRIBUTES.keys() else {}
         if isinstance(request, QueryRequest):
             for i, facet in enumerate(request.facets):
                 check_orderable(f"facets[{i}].attribute", facet.attribute, types)
@@ -197,19 +201,25 @@ class SearchEngine:
         return clauses
 
     def _boosts(
-        self, request: QueryRequest, tuning: Mapping[str, Relevance], text: str
+        self,
+        request: QueryRequest,
+        tuning: Mapping[str, Relevance],
+        text: str,
+        custom: Callable[[], dict[str, str]] | None = None,
     ) -> Boosts | None:
         """The query's relevance tuning, checked against the attributes' types (None: none)."""
         overrides = request.relevance_overrides
         if not tuning and not overrides:
             return None
-        boosts = resolve(tuning, overrides, self.field_types(), text)
+        boosts = resolve(tuning, overrides, self.field_types(custom), text)
         return boosts or None
 
-    def field_types(self) -> dict[str, str | None]:
+    def field_types(
+        self, custom: Callable[[], dict[str, str]] | None = None
+    ) -> dict[str, str | None]:
         """Every attribute's Elasticsearch type: the reserved ones and those documents carry."""
         types: dict[str, str | None] = dict(RESERVED_FIELD_TYPES)
-        types.update(self._custom_types())
+        types.update((custom or self._custom_types)())
         return types
 
     def _custom_types(self) -> dict[str, str]:
@@ -276,8 +286,9 @@ class SearchEngine:
         ``tuning``: the index's relevance tuning (``search.relevance``); the request's
         ``relevance_overrides`` replace it attribute by attribute, in the rerank only."""
         text = self._check(request.query_text, request.page_size)
-        filters = self._filter(principal, request) + (exclude or [])
-        boosts = self._boosts(request, tuning or {}, text)
+        custom = functools.cache(self._custom_types)  # the mapping is read once per search
+        filters = self._filter(principal, request, custom) + (exclude or [])
+        boosts = self._boosts(request, tuning or {}, text, custom)
         start = (request.page_number - 1) * request.page_size
         end = start + request.page_size
         if end > MAX_RESULTS:
