@@ -504,20 +504,19 @@ class SearchEngine:
         sort_field = field_for(request.sort.attribute)
         order = "asc" if request.sort.order is SortOrder.ASC else "desc"
         end = start + request.page_size
+        read: list[_Candidate] = []
         kept: list[_Candidate] = []
-        seen: set[str] = set()
-        fetched = 0
         want = end
         first: dict[str, Any] | None = None
         while True:
-            size = min(want, MAX_RESULTS - fetched)
+            size = min(want, MAX_RESULTS - len(read))
             response = self._run(
                 query=self._lexical_query(text, filters),
                 sort=[
                     {sort_field: {"order": order, "missing": "_last", "unmapped_type": "keyword"}},
                     "_score",
                 ],
-                from_=fetched,
+                from_=len(read),
                 size=size,
                 source=False,
                 docvalue_fields=[TEXT_HASH],
@@ -526,15 +525,12 @@ class SearchEngine:
             )
             first = first or response
             hits = response["hits"]["hits"]
-            fetched += len(hits)
-            for h in hits:
-                digest = hash_of(h)
-                if digest is not None:
-                    if digest in seen:
-                        continue
-                    seen.add(digest)
-                kept.append(_Candidate(h["_id"], lexical=h.get("_score") or 0.0, text_hash=digest))
-            if len(kept) >= end or len(hits) < size or fetched >= MAX_RESULTS:
+            read.extend(
+                _Candidate(h["_id"], lexical=h.get("_score") or 0.0, text_hash=hash_of(h))
+                for h in hits
+            )
+            kept = collapse(read, lambda c: c.text_hash)
+            if len(kept) >= end or len(hits) < size or len(read) >= MAX_RESULTS:
                 break
             want = max(request.page_size, end - len(kept))
         assert first is not None
