@@ -13,7 +13,6 @@ from connectors.models import Document
 from search import metrics
 from search.logs import configure_logging, log_context
 from search.runtime import Runtime
-from search.settings import Settings
 from sync_engine.batches import BATCH_TASK, run_batch
 from sync_engine.jobs import SYNC_TASK
 from sync_engine.runner import LockBusy, run_job
@@ -41,8 +40,7 @@ def _fresh_runtime(**_: Any) -> None:
     # Clients must not be shared across fork: every worker process builds its own.
     global _runtime
     _runtime = None
-    settings = Settings()
-    if settings.worker_warm_up:
+    if runtime().settings.worker_warm_up:
         runtime().embedder.warm_up()
 
 
