@@ -85,13 +85,7 @@ def evaluate(
     for question, expected in questions:
         response = engine.search(QueryRequest(query_text=question, page_size=10), principal)
         answer = suggest_answer(
-            runtime.es,
-            runtime.settings.docs_alias,
-            runtime.embedder,
-            " ".join(question.split()),
-            principal,
-            response.results,
-            min_confidence,
+            runtime.embedder, " ".join(question.split()), response.results, min_confidence
         )
         got = answer.answer_text if answer is not None else None
         if expected is None:

@@ -1,7 +1,7 @@
 """Suggested answers: the one sentence of the top results' best passages that answers the query.
 
-Built from what the query path already found: the best readable passages of the top results
-(fetched again under the searcher's ACL filter) are split into sentences, and every sentence is
+Built from what the query path already found: the best passages of the top results (read
+with the page, under the searcher's ACL filter) are split into sentences, and every sentence is
 scored against the query by meaning (cosine of the embeddings) and by words (how many of the
 query's content words it holds). The best sentence is returned with its passage, offsets and a
 confidence; nothing is returned when the confidence is below ``MIN_CONFIDENCE``, because a wrong
@@ -13,18 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-from elasticsearch import Elasticsearch
 
-from acl import Principal
 from search.embed import Embedder
-from search.filters import acl_filter
 from search.query import Excerpt, Highlight, ResultItem, SuggestedAnswer
 
 TOP_DOCUMENTS = 3
-PASSAGES_PER_DOCUMENT = 2
 MAX_SENTENCES = 40
 SEMANTIC_WEIGHT = 0.6
 MIN_CONFIDENCE = 0.55
@@ -99,7 +94,7 @@ def confidence_label(confidence: float) -> str:
 
 @dataclass
 class _Sentence:
-    doc: dict[str, Any]
+    result: ResultItem
     passage_index: int
     passage: str
     begin: int
@@ -110,71 +105,23 @@ class _Sentence:
         return self.passage[self.begin : self.end]
 
 
-def _passages(
-    es: Elasticsearch, alias: str, results: Sequence[ResultItem], text: str, principal: Principal
-) -> list[tuple[dict[str, Any], int, str]]:
-    """The best passages of the top results, read again under the ACL filter."""
-    top = list(results[:TOP_DOCUMENTS])
-    if not top:
-        return []
-    response = es.search(
-        index=alias,
-        size=len(top),
-        query={
-            "bool": {
-                "filter": [{"terms": {"doc_id": [r.id for r in top]}}, acl_filter(principal)],
-                "should": [
-                    {
-                        "nested": {
-                            "path": "passages",
-                            "score_mode": "max",
-                            "query": {"match": {"passages.text": text}},
-                            "inner_hits": {
-                                "size": PASSAGES_PER_DOCUMENT,
-                                "_source": ["passages.index"],
-                            },
-                        }
-                    }
-                ],
-            }
-        },
-        source={"includes": ["doc_id", "title", "source_uri", "passages.text", "passages.index"]},
-    ).body
-    by_id = {h["_source"]["doc_id"]: h for h in response["hits"]["hits"]}
-    out: list[tuple[dict[str, Any], int, str]] = []
-    for result in top:
-        hit = by_id.get(result.id)
-        if hit is None:
-            continue
-        passages = hit["_source"].get("passages") or []
-        inner = hit.get("inner_hits", {}).get("passages", {}).get("hits", {}).get("hits", [])
-        chosen = [int(i["_nested"]["offset"]) for i in inner]
-        if result.passage_index is not None:
-            chosen.append(result.passage_index)
-        if not chosen:
-            chosen = [0]
-        for offset in dict.fromkeys(chosen):
-            if 0 <= offset < len(passages):
-                p = passages[offset]
-                out.append((hit["_source"], int(p.get("index", offset)), p.get("text") or ""))
-    return out
-
-
 def suggest_answer(
-    es: Elasticsearch,
-    alias: str,
     embedder: Embedder,
     text: str,
-    principal: Principal,
     results: Sequence[ResultItem],
     min_confidence: float = MIN_CONFIDENCE,
 ) -> SuggestedAnswer | None:
-    """The best answering sentence of the top results' readable passages, or None."""
+    """The best answering sentence of the top results' passages, or None.
+
+    The passages are those the results were read with (``ResultItem.answer_passages``): the
+    best matches of the query in each, read under the searcher's ACL filter with the page.
+    """
     candidates: list[_Sentence] = []
-    for doc, index, passage in _passages(es, alias, results, text, principal):
-        for b, e in sentences(passage):
-            if MIN_SENTENCE_CHARS <= e - b <= MAX_SENTENCE_CHARS:
-                candidates.append(_Sentence(doc, index, passage, b, e))
+    for result in results[:TOP_DOCUMENTS]:
+        for index, passage in result.answer_passages():
+            for b, e in sentences(passage):
+                if MIN_SENTENCE_CHARS <= e - b <= MAX_SENTENCE_CHARS:
+                    candidates.append(_Sentence(result, index, passage, b, e))
     candidates = candidates[:MAX_SENTENCES]
     if not candidates:
         return None
@@ -193,9 +140,9 @@ def suggest_answer(
     if confidence < min_confidence:
         return None
     return SuggestedAnswer(
-        document_id=chosen.doc["doc_id"],
-        title=chosen.doc.get("title") or "",
-        uri=chosen.doc.get("source_uri"),
+        document_id=chosen.result.id,
+        title=chosen.result.title,
+        uri=chosen.result.uri,
         passage_index=chosen.passage_index,
         answer_text=chosen.text,
         excerpt=Excerpt(

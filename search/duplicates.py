@@ -18,15 +18,22 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from search.query import DocumentCopy
 
 TEXT_HASH = "text_hash"
 FOLDER = "folder"
-MAX_COPIES = 20
-"""The most other places listed on one result (the rest are not shown)."""
-COPY_SOURCE = ["doc_id", "title", "source_uri", "data_source_id", FOLDER, TEXT_HASH]
+MAX_COPIES = 5
+"""The most other places listed on one result; ``also_in_total`` counts them all (each
+listed copy is a document fetched, and a template copied into 200 folders would otherwise
+cost more than the search)."""
+TITLE_KEYWORD = "title.raw"
+COPY_FIELDS = ["doc_id", "source_uri", "data_source_id", FOLDER, TITLE_KEYWORD]
+"""What a copy shows, read from doc values: parsing each copy's source (its passages and
+vectors) would cost more than the search. A title too long for ``title.raw`` is read apart
+(``untitled``)."""
 
 T = TypeVar("T")
 
@@ -67,6 +74,14 @@ def distinct_aggs() -> dict[str, Any]:
     }
 
 
+HASHED = {"exists": {"field": TEXT_HASH}}
+
+
+def unhashed(aggregations: dict[str, Any]) -> int:
+    """How many matches have no hash (from ``distinct_aggs``)."""
+    return int(aggregations.get("_unhashed", {}).get("doc_count", 0))
+
+
 def distinct_total(aggregations: dict[str, Any]) -> int | None:
     """Documents without a hash plus distinct hashes; None when the aggregations are absent."""
     if "_distinct" not in aggregations or "_unhashed" not in aggregations:
@@ -86,39 +101,66 @@ def copies_query(
     }
 
 
-def copies_collapse() -> dict[str, Any]:
-    """One hit per content, its documents (up to ``MAX_COPIES``) as inner hits in a fixed order.
+def copies_aggs(hashes: Sequence[str]) -> dict[str, Any]:
+    """Each content's documents (up to ``MAX_COPIES``, in a fixed order) from one pass.
 
-    Every document ``copies_query`` selects has a hash, so no group of hashless documents forms.
+    An aggregation rather than a collapse with inner hits: those run the whole query again
+    for each content, and a page of ten results with copies cost ten searches.
     """
     return {
-        "field": TEXT_HASH,
-        "inner_hits": {
-            "name": "copies",
-            "size": MAX_COPIES,
-            "_source": COPY_SOURCE,
-            "sort": [{"data_source_id": "asc"}, {"doc_id": "asc"}],
-        },
+        "copies": {
+            "terms": {"field": TEXT_HASH, "size": max(1, len(hashes))},
+            "aggs": {
+                "first": {
+                    "top_hits": {
+                        "size": MAX_COPIES,
+                        "sort": [{"data_source_id": "asc"}, {"doc_id": "asc"}],
+                        "_source": False,
+                        "docvalue_fields": COPY_FIELDS,
+                    }
+                }
+            },
+        }
     }
 
 
-def group_copies(response: dict[str, Any]) -> dict[str, list[DocumentCopy]]:
-    """Copies by content hash from a ``copies_query`` search collapsed by ``copies_collapse``."""
-    grouped: dict[str, list[DocumentCopy]] = {}
-    for hit in response["hits"]["hits"]:
-        inner = hit.get("inner_hits", {}).get("copies", {}).get("hits", {}).get("hits", [])
-        for copy in inner:
-            src = copy["_source"]
-            h = src.get(TEXT_HASH)
-            if not h:
-                continue
-            grouped.setdefault(h, []).append(
-                DocumentCopy(
-                    id=src["doc_id"],
-                    title=src.get("title") or "",
-                    uri=src.get("source_uri"),
-                    data_source_id=src.get("data_source_id"),
-                    folder=src.get(FOLDER),
-                )
+@dataclass
+class Copies:
+    """The other readable copies of a page's contents, by content hash."""
+
+    listed: dict[str, list[DocumentCopy]] = field(default_factory=dict)
+    """The first ``MAX_COPIES`` of each content, in a fixed order."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """How many there are of each content."""
+    untitled: dict[str, DocumentCopy] = field(default_factory=dict)
+    """Listed copies (by Elasticsearch id) whose title the doc values lack: they have none,
+    or one too long for ``title.raw``; the caller reads it from the source."""
+
+
+def group_copies(response: dict[str, Any]) -> Copies:
+    """The copies a ``copies_query`` search aggregated by ``copies_aggs`` found."""
+    found = Copies()
+    buckets = response.get("aggregations", {}).get("copies", {}).get("buckets", [])
+    for bucket in buckets:
+        key = str(bucket["key"])
+        found.counts[key] = int(bucket["doc_count"])
+        listed = found.listed.setdefault(key, [])
+        for hit in bucket["first"]["hits"]["hits"]:
+            fields = hit.get("fields", {})
+
+            def one(name: str, fields: dict[str, Any] = fields) -> str | None:
+                values = fields.get(name) or []
+                return str(values[0]) if values else None
+
+            title = one(TITLE_KEYWORD)
+            place = DocumentCopy(
+                id=one("doc_id") or hit["_id"],
+                title=title or "",
+                uri=one("source_uri"),
+                data_source_id=one("data_source_id"),
+                folder=one(FOLDER),
             )
-    return grouped
+            if title is None:
+                found.untitled[hit["_id"]] = place
+            listed.append(place)
+    return found

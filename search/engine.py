@@ -13,27 +13,32 @@ documents is noise to a person. Retrieve ranks passages with the same function.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch
+from elasticsearch.exceptions import HTTP_EXCEPTIONS
 
 from acl import Principal
 from search.attribute_types import read_custom_types
 from search.duplicates import (
+    HASHED,
     TEXT_HASH,
+    Copies,
     collapse,
-    copies_collapse,
+    copies_aggs,
     copies_query,
     distinct_aggs,
     distinct_total,
     group_copies,
     hash_of,
+    unhashed,
 )
 from search.embed import Embedder
 from search.errors import BadRequest
@@ -44,7 +49,6 @@ from search.mapping import (
     field_for,
 )
 from search.query import (
-    DocumentCopy,
     FacetResult,
     FacetValue,
     Passage,
@@ -74,6 +78,8 @@ _STAGE_POOL = ThreadPoolExecutor(max_workers=32, thread_name_prefix="quarry-stag
 """Independent follow-up requests of one search, run side by side."""
 
 RRF_K = 60
+LEXICAL = "lexical"
+"""The lexical query's name where another stage asks for its score (``matched_queries``)."""
 SPELL_CANDIDATES = 20
 """Candidate corrections asked per word; each is checked under the ACL before it is offered."""
 MAX_RESULTS = 10_000
@@ -230,15 +236,7 @@ class SearchEngine:
         self, text: str, filters: list[dict[str, Any]], also: list[str] | None = None
     ) -> dict[str, Any]:
         """BM25 over title and body; ``also`` adds these ids (neighbours, for facets)."""
-        p = self.params
-        match = {
-            "multi_match": {
-                "query": text,
-                "fields": [f"title^{p.title_boost}", "body"],
-                "type": "best_fields",
-                "tie_breaker": p.tie_breaker,
-            }
-        }
+        match = self._match(text)
         if also:
             return {
                 "bool": {
@@ -248,6 +246,19 @@ class SearchEngine:
                 }
             }
         return {"bool": {"must": [match], "filter": filters}}
+
+    def _match(self, text: str, name: str | None = None) -> dict[str, Any]:
+        """BM25 over title and body: the lexical signal of every stage."""
+        p = self.params
+        match: dict[str, Any] = {
+            "query": text,
+            "fields": [f"title^{p.title_boost}", "body"],
+            "type": "best_fields",
+            "tie_breaker": p.tie_breaker,
+        }
+        if name is not None:
+            match["_name"] = name
+        return {"multi_match": match}
 
     def _knn(
         self, vector: list[float], k: int, filters: list[dict[str, Any]], inner: bool
@@ -273,6 +284,28 @@ class SearchEngine:
             if exc.status_code == 400:
                 raise BadRequest(f"search failed: {exc.message}") from exc
             raise
+
+    def _msearch(self, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Several searches of the alias in one round trip (bodies in REST form), each
+        answered or raised as ``_run`` would."""
+        lines: list[dict[str, Any]] = []
+        for body in searches:
+            lines += [{"index": self.alias}, body]
+        answer = self.es.msearch(searches=lines)
+        responses: list[dict[str, Any]] = answer.body["responses"]
+        for response in responses:
+            error = response.get("error")
+            if error is None:
+                continue
+            status = int(response.get("status", 500))
+            reason = error.get("reason", str(error)) if isinstance(error, dict) else str(error)
+            if status == 400:
+                raise BadRequest(f"search failed: {reason}")
+            error_type = HTTP_EXCEPTIONS.get(status, ApiError)
+            raise error_type(
+                reason, meta=dataclasses.replace(answer.meta, status=status), body=response
+            )
+        return responses
 
     def search(
         self,
@@ -304,51 +337,20 @@ class SearchEngine:
         vector: list[float] | None = None
         if mode is not RetrievalMode.BM25 and self.check_vectors is not None:
             self.check_vectors()
-        # The query is embedded on the CPU while Elasticsearch runs the lexical search.
+        # The query is embedded, and its neighbours found, while Elasticsearch runs the
+        # lexical search: the two stages do not depend on each other.
         pending = (
-            _EMBED_POOL.submit(self.embedder.encode_query, text)
+            _EMBED_POOL.submit(self._dense_stage, text, window, filters, aggs, mode)
             if mode is not RetrievalMode.BM25
             else None
         )
         if mode is not RetrievalMode.DENSE:
-            lexical = self._run(
-                query=self._lexical_query(text, filters),
-                size=window,
-                source=False,
-                docvalue_fields=[TEXT_HASH],
-                track_total_hits=True,
-                aggs={**aggs, **distinct_aggs()},
-            )
+            lexical = self._lexical_stage(text, window, filters, aggs)
         if pending is not None:
-            vector = pending.result().tolist()
-            extra: dict[str, Any] = (
-                {"aggs": aggs or None, "track_total_hits": True}
-                if mode is RetrievalMode.DENSE
-                else {}
-            )
-            dense = self._run(
-                knn=self._knn(vector, window, filters, inner=True),
-                size=window,
-                source=False,
-                docvalue_fields=[TEXT_HASH],
-                **extra,
-            )
+            vector, dense = pending.result()
         candidates = self._fuse(lexical, dense)
-        # The neighbours' BM25 scores and the lexical matches' similarities are fetched at the
-        # same time: they concern disjoint candidates and both are known before scoring.
-        # When the lexical window holds every match, a neighbour outside it matches no word.
-        every_match = bool(lexical) and lexical["hits"]["total"]["value"] <= len(
-            lexical["hits"]["hits"]
-        )
-        completing = (
-            _STAGE_POOL.submit(self._complete_lexical, candidates, text, filters)
-            if lexical and dense and not every_match
-            else None
-        )
         if mode is RetrievalMode.RERANK and vector is not None and candidates:
-            self._rerank(candidates, vector, completing, boosts)
-        elif completing is not None:
-            completing.result()
+            self._rerank(candidates, vector, boosts)
         ranked = sorted(candidates.values(), key=lambda c: (-c.tier, -c.final))
         if mode is not RetrievalMode.DENSE:
             floor = self.params.min_dense_similarity
@@ -368,7 +370,7 @@ class SearchEngine:
         if aggs and neighbours and lexical:
             aggregations = self._facets_with(aggregations, aggs, text, filters, neighbours)
         page = ranked[start:end]
-        results = self._results(page, text, filters)
+        results = self._results(page, text, filters, vector)
         suggestion = None
         if total == 0 and lexical:
             suggestion = self._spell(text, filters)
@@ -380,26 +382,82 @@ class SearchEngine:
             spell_suggestion=suggestion,
         )
 
-    def _complete_lexical(
-        self, candidates: dict[str, _Candidate], text: str, filters: list[dict[str, Any]]
-    ) -> None:
-        """BM25 scores for kNN neighbours beyond the lexical window that do match a word.
+    def _lexical_stage(
+        self, text: str, window: int, filters: list[dict[str, Any]], aggs: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The ``window`` best lexical matches, one per content, with the total and facets.
 
-        Without them such a document would pass for a neighbour that matches no word (and be
-        hidden under the floor, or counted twice in the total).
+        Copies collapse in Elasticsearch: where a window of hits could be copies of a few
+        contents, a page would come out short and the other contents could never be reached.
+        Documents without a hash (no text, or indexed before hashes) must not collapse into
+        one group, so when some match they are read apart and merged by score.
         """
-        ids = [c.doc_id for c in candidates.values() if c.lexical is None]
-        if not ids:
-            return
-        # Scores only, for ids the kNN stage found under ``filters`` (ACL included); the page
-        # fetch applies the ACL again, so the large filter need not be evaluated a third time.
         response = self._run(
-            query=self._lexical_query(text, [{"ids": {"values": ids}}]),
-            size=len(ids),
+            query=self._lexical_query(text, filters),
+            size=window,
+            source=False,
+            docvalue_fields=[TEXT_HASH],
+            collapse={"field": TEXT_HASH},
+            track_total_hits=True,
+            aggs={**aggs, **distinct_aggs()},
+        )
+        if not unhashed(response.get("aggregations", {})):
+            return response
+        apart = self._run(
+            query=self._lexical_query(text, [*filters, {"bool": {"must_not": [HASHED]}}]),
+            size=window,
             source=False,
         )
-        for hit in response["hits"]["hits"]:
-            candidates[hit["_id"]].lexical = hit["_score"]
+        hits = [h for h in response["hits"]["hits"] if hash_of(h) is not None]
+        hits += apart["hits"]["hits"]
+        hits.sort(key=lambda h: -(h.get("_score") or 0.0))
+        response["hits"]["hits"] = hits[:window]
+        return response
+
+    def _dense_stage(
+        self,
+        text: str,
+        window: int,
+        filters: list[dict[str, Any]],
+        aggs: dict[str, Any],
+        mode: RetrievalMode,
+    ) -> tuple[list[float], dict[str, Any]]:
+        """The query's vector and its ``window`` nearest readable documents.
+
+        Beside the hybrid modes' neighbours, the lexical query is named in a rescore that
+        leaves their order alone (weight 0), so each neighbour that matches a word comes
+        back with its BM25 score (``matched_queries``). A neighbour beyond the lexical window
+        would otherwise pass for one that matches no word (and be hidden under the floor, or
+        counted twice in the total); one request instead of a second lexical search for them.
+        """
+        vector: list[float] = self.embedder.encode_query(text).tolist()
+        body: dict[str, Any] = {
+            "size": window,
+            "source": False,
+            "docvalue_fields": [TEXT_HASH],
+        }
+        if mode is RetrievalMode.DENSE:
+            body.update(
+                knn=self._knn(vector, window, filters, inner=True),
+                aggs=aggs or None,
+                track_total_hits=True,
+            )
+        else:
+            # Without inner hits: with a rescore they cost more than the whole search. The
+            # page finds its neighbours' best passages itself (``_results``).
+            body.update(
+                knn=self._knn(vector, window, filters, inner=False),
+                rescore={
+                    "window_size": window,
+                    "query": {
+                        "rescore_query": self._match(text, LEXICAL),
+                        "query_weight": 1.0,
+                        "rescore_query_weight": 0.0,
+                    },
+                },
+                include_named_queries_score=True,
+            )
+        return vector, self._run(**body)
 
     def _fuse(self, lexical: dict[str, Any], dense: dict[str, Any]) -> dict[str, _Candidate]:
         candidates: dict[str, _Candidate] = {}
@@ -414,6 +472,9 @@ class SearchEngine:
             c.passage_index = best_passage(hit)
             c.text_hash = hash_of(hit)
             c.fused += 1.0 / (RRF_K + rank)
+            named = hit.get("matched_queries")
+            if c.lexical is None and isinstance(named, dict) and LEXICAL in named:
+                c.lexical = float(named[LEXICAL])  # a match beyond the lexical window
         for c in candidates.values():
             c.final = c.fused
         return candidates
@@ -422,7 +483,6 @@ class SearchEngine:
         self,
         candidates: dict[str, _Candidate],
         vector: list[float],
-        completing: Future[None] | None = None,
         boosts: Boosts | None = None,
     ) -> None:
         """Best-passage similarity for the fused top N, combined with the lexical score.
@@ -453,8 +513,6 @@ class SearchEngine:
                 c = candidates[hit["_id"]]
                 c.dense = cosine(hit["_score"])
                 c.passage_index = best_passage(hit)
-        if completing is not None:
-            completing.result()  # the neighbours' lexical scores take part below
         best = max((c.lexical for c in candidates.values() if c.lexical is not None), default=0.0)
         for c in top:
             # Matches first, then neighbours, each ahead of the rest of the fusion.
@@ -544,45 +602,68 @@ class SearchEngine:
 
     # ----- results: fields, excerpts with highlight offsets
     def _results(
-        self, page: list[_Candidate], text: str, filters: list[dict[str, Any]]
+        self,
+        page: list[_Candidate],
+        text: str,
+        filters: list[dict[str, Any]],
+        vector: list[float] | None = None,
     ) -> list[ResultItem]:
-        """Fields, excerpt and highlights for one page; the ACL filter applies here again."""
+        """Fields, excerpt and highlights for one page; the ACL filter applies here again.
+
+        One round trip: the page's documents, the other readable copies of their contents
+        and, for neighbours that match no word (``vector`` given), their best passages.
+        """
         if not page:
             return []
         ids = [c.doc_id for c in page]
-        response = self._run(
-            query=page_query(text, [{"ids": {"values": ids}}, *filters]),
-            size=len(ids),
-            source=PAGE_SOURCE,
-        )
-        by_id = {h["_id"]: h for h in response["hits"]["hits"]}
+        searches: list[dict[str, Any]] = [
+            {
+                "query": page_query(text, [{"ids": {"values": ids}}, *filters]),
+                "size": len(ids),
+                "_source": PAGE_SOURCE,
+            }
+        ]
+        hashes = sorted({c.text_hash for c in page if c.text_hash})
+        if hashes:
+            searches.append(
+                {
+                    "query": copies_query(hashes, ids, filters),
+                    "size": 0,
+                    "aggs": copies_aggs(hashes),
+                }
+            )
+        unplaced = [c.doc_id for c in page if c.passage_index is None and c.lexical is None]
+        if vector is not None and unplaced:
+            knn = self._knn(vector, len(unplaced), [{"ids": {"values": unplaced}}], inner=True)
+            knn["num_candidates"] = max(100, len(unplaced) * 2)
+            searches.append({"knn": knn, "size": len(unplaced), "_source": False})
+        found = self._msearch(searches)
+        by_id = {h["_id"]: h for h in found[0]["hits"]["hits"]}
+        copies = group_copies(found[1]) if hashes else Copies()
+        if copies.untitled:
+            titled = self._run(
+                query={"ids": {"values": list(copies.untitled)}},
+                size=len(copies.untitled),
+                source=["title"],
+            )
+            for hit in titled["hits"]["hits"]:
+                copies.untitled[hit["_id"]].title = hit["_source"].get("title") or ""
+        if vector is not None and unplaced:
+            for hit in found[-1]["hits"]["hits"]:
+                for c in page:
+                    if c.doc_id == hit["_id"]:
+                        c.passage_index = best_passage(hit)
         shown = [c for c in page if c.doc_id in by_id]  # absent: deleted between the stages
-        copies = self._copies(shown, filters)
         return [
             result_item(
                 by_id[c.doc_id],
                 c.passage_index,
                 round(c.final if c.final else (c.lexical or 0.0), 6),
-                also_in=copies.get(c.text_hash, []) if c.text_hash else [],
+                also_in=copies.listed.get(c.text_hash, []) if c.text_hash else [],
+                also_in_total=copies.counts.get(c.text_hash, 0) if c.text_hash else 0,
             )
             for c in shown
         ]
-
-    def _copies(
-        self, shown: list[_Candidate], filters: list[dict[str, Any]]
-    ) -> dict[str, list[DocumentCopy]]:
-        """The other documents with a shown result's content, under the same filters (ACL
-        included: a copy the user may not read is never mentioned)."""
-        hashes = {c.text_hash for c in shown if c.text_hash}
-        if not hashes:
-            return {}
-        response = self._run(
-            query=copies_query(hashes, [c.doc_id for c in shown], filters),
-            size=len(hashes),
-            source=False,
-            collapse=copies_collapse(),
-        )
-        return group_copies(response)
 
     # ----- facets and suggestions
     def _facet_aggs(self, request: QueryRequest) -> dict[str, Any]:

@@ -46,8 +46,6 @@ def search_with_extras(
     if request.page_number == 1:
         response.featured_results = featured_items(engine.es, engine.alias, pinned, text, principal)
         response.faq_answers = faqs.answers(text, principal, index_id)
-        answer = suggest_answer(
-            engine.es, engine.alias, engine.embedder, text, principal, response.results
-        )
+        answer = suggest_answer(engine.embedder, text, response.results)
         response.answers = [answer] if answer is not None else []
     return response

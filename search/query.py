@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from search.filters import AttributeFilter
 from search.relevance import AttributeRelevance, overrides_field, unique
@@ -96,12 +96,21 @@ class ResultItem(BaseModel):
         default_factory=list,
         description="Other documents with exactly the same text that this search would also "
         "have returned (readable by the user, matching the filters), collapsed into this "
-        "result; at most 20.",
+        "result; the first 5 (by data source and id).",
+    )
+    also_in_total: int = Field(
+        default=0, description="How many such documents there are (``also_in`` lists 5 at most)."
     )
     type: str = Field(default="DOCUMENT", description="DOCUMENT (a ranked or featured document).")
     featured: bool = Field(
         default=False, description="Pinned by an administrator to this query (featured result)."
     )
+    _answer_passages: list[tuple[int, str]] = PrivateAttr(default_factory=list)
+    """(index, text) of the passages a suggested answer may come from, best first: read with
+    the page, under its ACL filter, so answers need no request of their own. Never sent."""
+
+    def answer_passages(self) -> list[tuple[int, str]]:
+        return list(self._answer_passages)
 
 
 class FacetValue(BaseModel):

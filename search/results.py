@@ -13,6 +13,8 @@ from search.query import Excerpt, Highlight, ResultItem
 
 PRE, POST = "\ue000", "\ue001"
 EXCERPT_CHARS = 300
+ANSWER_PASSAGES = 2
+"""Passages matching the query read per result, best first, for suggested answers."""
 RESULT_SOURCE = [
     "doc_id",
     "title",
@@ -127,7 +129,7 @@ def page_query(text: str, filters: list[dict[str, Any]]) -> dict[str, Any]:
                         "score_mode": "max",
                         "query": {"match": {"passages.text": text}},
                         "inner_hits": {
-                            "size": 1,
+                            "size": ANSWER_PASSAGES,
                             "_source": ["passages.index"],
                             "highlight": {
                                 "fields": {
@@ -152,7 +154,7 @@ def result_item(
     """One page hit (read with ``page_query``) as a result, its excerpt from its best passage."""
     src = hit["_source"]
     shown, shown_passage = excerpt(hit, passage_index)
-    return ResultItem(
+    item = ResultItem(
         id=src["doc_id"],
         title=src.get("title") or "",
         uri=src.get("source_uri"),
@@ -164,3 +166,22 @@ def result_item(
         folder=src.get("folder") or None,
         **extra,
     )
+    item._answer_passages = answer_passages(hit, shown_passage)
+    return item
+
+
+def answer_passages(hit: dict[str, Any], shown: int | None) -> list[tuple[int, str]]:
+    """The hit's passages matching the query (best first), then the one shown, else the first."""
+    passages = hit["_source"].get("passages") or []
+    inner = hit.get("inner_hits", {}).get("passages", {}).get("hits", {}).get("hits", [])
+    chosen = [int(i["_nested"]["offset"]) for i in inner]
+    if shown is not None:
+        chosen.append(shown)
+    if not chosen:
+        chosen = [0]
+    out: list[tuple[int, str]] = []
+    for offset in dict.fromkeys(chosen):
+        if 0 <= offset < len(passages):
+            p = passages[offset]
+            out.append((int(p.get("index", offset)), p.get("text") or ""))
+    return out

@@ -131,6 +131,9 @@ def _print_results(
                 ": ".join(p for p in (c.data_source_id, c.folder) if p) or c.id
                 for c in item.also_in
             )
+            more = item.also_in_total - len(item.also_in)
+            if more > 0:
+                places += f" and {more} more"
             out.print(Text(f"   Also in: {places}", style="dim"))
     shown = first + len(response.results) - 1
     if response.total > shown:

@@ -334,3 +334,78 @@ def test_a_file_under_two_filesystem_roots_through_the_cli(
     board = cli.json("query", "trade fair budget", "--user", "bob")
     [only] = board["results"]
     assert (only["data_source_id"], only["folder"], only["also_in"]) == ("fs-board", None, [])
+
+
+COPIED = "Expense claims policy: receipts within thirty days, approved by the line manager."
+LONG_TAIL = ", kept for the auditors" * 30  # past what title doc values hold (512)
+
+
+@pytest.fixture(scope="module")
+def crowded(runtime: Runtime) -> Iterator[SearchEngine]:
+    """One policy copied into 30 folders (their titles match the query best), 12 other
+    documents about claims, and 3 scans without text whose titles match."""
+    alias = f"{runtime.settings.index_prefix}-crowded-docs"
+    manager = IndexManager(runtime.es, alias)
+    manager.ensure()
+    writer = IndexWriter(runtime.es, alias)
+    pipeline = Pipeline(writer, runtime.embedder, None)
+    everyone = AccessControlList(allow_groups=["GROUP_EVERYONE"])
+    docs = [
+        Document(
+            id=f"copy:{i:02d}",
+            title=f"Expense claims policy (team {i})" + (LONG_TAIL if i == 0 else ""),
+            text=COPIED,
+            folder=f"teams/{i:02d}",
+            acl=everyone,
+        )
+        for i in range(30)
+    ]
+    docs += [
+        Document(
+            id=f"other:{i:02d}",
+            title=f"Note {i}",
+            text=f"Claims note number {i}: travel item {i} is reimbursed at rate {i}.",
+            acl=everyone,
+        )
+        for i in range(12)
+    ]
+    docs += [
+        Document(id=f"scan:{i}", title=f"Expense claims scan {i}", text="", acl=everyone)
+        for i in range(3)
+    ]
+    assert not pipeline.write_batch("shares", docs).failed
+    writer.refresh()
+    yield SearchEngine(runtime.es, alias, runtime.embedder)
+    manager.delete()
+
+
+@pytest.mark.parametrize("mode", [RetrievalMode.BM25, RetrievalMode.RERANK])
+def test_pages_stay_full_when_copies_crowd_the_ranking(
+    crowded: SearchEngine, mode: RetrievalMode
+) -> None:
+    """30 copies outrank every other match: the page must still show ten contents and the
+    next page the rest (the window of candidates once held only copies, so page 1 showed
+    one result and page 2 none, while the total promised 16)."""
+    who = Principal(user="erin")
+    pages = [
+        crowded.search(
+            QueryRequest(query_text="expense claims", page_size=10, page_number=n), who, mode=mode
+        )
+        for n in (1, 2, 3)
+    ]
+    assert [p.total for p in pages] == [16, 16, 16]  # 1 policy + 12 notes + 3 scans
+    assert [len(p.results) for p in pages] == [10, 6, 0]
+    shown = [r.id for p in pages for r in p.results]
+    assert len(shown) == len(set(shown)) == 16
+    scans = [i for i in shown if i.startswith("scan:")]
+    assert sorted(scans) == ["scan:0", "scan:1", "scan:2"]  # no text: never collapsed together
+    assert sum(i.startswith("other:") for i in shown) == 12
+    [policy] = [r for p in pages for r in p.results if r.id.startswith("copy:")]
+    assert policy.also_in_total == 29
+    assert len(policy.also_in) == 5  # the first five by data source and id, the rest counted
+    listed = [c.id for c in policy.also_in]
+    assert listed == sorted(listed) and policy.id not in listed
+    assert all(c.title.startswith("Expense claims policy") for c in policy.also_in)
+    if policy.id != "copy:00":  # its title is read from the source, whole
+        assert policy.also_in[0].title == "Expense claims policy (team 0)" + LONG_TAIL
+    assert all(c.folder and c.folder.startswith("teams/") for c in policy.also_in)

@@ -260,6 +260,8 @@ function alsoInNode(item) {
   });
   const list = [];
   places.forEach((p, i) => { if (i) list.push(", "); list.push(p); });
+  const more = (item.also_in_total || 0) - copies.length;
+  if (more > 0) list.push(` and ${more} more`);
   return el("div", { class: "also-in" }, "Also in: ", ...list);
 }
 
