@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from search.query import DocumentCopy
+from search.results import hit_id
 
 TEXT_HASH = "text_hash"
 FOLDER = "folder"
@@ -115,7 +116,7 @@ def copies_aggs(hashes: Sequence[str]) -> dict[str, Any]:
                     "top_hits": {
                         "size": MAX_COPIES,
                         "sort": [{"data_source_id": "asc"}, {"doc_id": "asc"}],
-                        "_source": False,
+                        "stored_fields": "_none_",  # see search.results.ids_only
                         "docvalue_fields": COPY_FIELDS,
                     }
                 }
@@ -154,13 +155,13 @@ def group_copies(response: dict[str, Any]) -> Copies:
 
             title = one(TITLE_KEYWORD)
             place = DocumentCopy(
-                id=one("doc_id") or hit["_id"],
+                id=one("doc_id") or "",
                 title=title or "",
                 uri=one("source_uri"),
                 data_source_id=one("data_source_id"),
                 folder=one(FOLDER),
             )
             if title is None:
-                found.untitled[hit["_id"]] = place
+                found.untitled[hit_id(hit)] = place
             listed.append(place)
     return found

@@ -13,7 +13,6 @@ documents is noise to a person. Retrieve ranks passages with the same function.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import uuid
@@ -23,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch
-from elasticsearch.exceptions import HTTP_EXCEPTIONS
 
 from acl import Principal
 from search.attribute_types import read_custom_types
@@ -42,6 +40,7 @@ from search.duplicates import (
 )
 from search.embed import Embedder
 from search.errors import BadRequest
+from search.es import msearch
 from search.filters import acl_filter, attribute_names, check_orderable, to_query
 from search.mapping import (
     RESERVED_ATTRIBUTES,
@@ -62,9 +61,12 @@ from search.query import (
 )
 from search.relevance import Boosts, Relevance, resolve
 from search.results import (
+    DOC_ID,
     PAGE_SOURCE,
     best_passage,
     cosine,
+    hit_id,
+    ids_only,
     limit_words,
     page_query,
     result_item,
@@ -286,26 +288,13 @@ class SearchEngine:
             raise
 
     def _msearch(self, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Several searches of the alias in one round trip (bodies in REST form), each
-        answered or raised as ``_run`` would."""
-        lines: list[dict[str, Any]] = []
-        for body in searches:
-            lines += [{"index": self.alias}, body]
-        answer = self.es.msearch(searches=lines)
-        responses: list[dict[str, Any]] = answer.body["responses"]
-        for response in responses:
-            error = response.get("error")
-            if error is None:
-                continue
-            status = int(response.get("status", 500))
-            reason = error.get("reason", str(error)) if isinstance(error, dict) else str(error)
-            if status == 400:
-                raise BadRequest(f"search failed: {reason}")
-            error_type = HTTP_EXCEPTIONS.get(status, ApiError)
-            raise error_type(
-                reason, meta=dataclasses.replace(answer.meta, status=status), body=response
-            )
-        return responses
+        """Several searches of the alias in one round trip (bodies in REST form)."""
+        try:
+            return msearch(self.es, [({"index": self.alias}, body) for body in searches])
+        except ApiError as exc:
+            if exc.status_code == 400:
+                raise BadRequest(f"search failed: {exc.message}") from exc
+            raise
 
     def search(
         self,
@@ -395,8 +384,7 @@ class SearchEngine:
         response = self._run(
             query=self._lexical_query(text, filters),
             size=window,
-            source=False,
-            docvalue_fields=[TEXT_HASH],
+            **ids_only(TEXT_HASH),
             collapse={"field": TEXT_HASH},
             track_total_hits=True,
             aggs={**aggs, **distinct_aggs()},
@@ -406,7 +394,7 @@ class SearchEngine:
         apart = self._run(
             query=self._lexical_query(text, [*filters, {"bool": {"must_not": [HASHED]}}]),
             size=window,
-            source=False,
+            **ids_only(),
         )
         hits = [h for h in response["hits"]["hits"] if hash_of(h) is not None]
         hits += apart["hits"]["hits"]
@@ -431,11 +419,7 @@ class SearchEngine:
         counted twice in the total); one request instead of a second lexical search for them.
         """
         vector: list[float] = self.embedder.encode_query(text).tolist()
-        body: dict[str, Any] = {
-            "size": window,
-            "source": False,
-            "docvalue_fields": [TEXT_HASH],
-        }
+        body: dict[str, Any] = {"size": window, **ids_only(TEXT_HASH)}
         if mode is RetrievalMode.DENSE:
             body.update(
                 knn=self._knn(vector, window, filters, inner=True),
@@ -462,12 +446,12 @@ class SearchEngine:
     def _fuse(self, lexical: dict[str, Any], dense: dict[str, Any]) -> dict[str, _Candidate]:
         candidates: dict[str, _Candidate] = {}
         for rank, hit in enumerate(lexical.get("hits", {}).get("hits", []), start=1):
-            c = candidates.setdefault(hit["_id"], _Candidate(hit["_id"]))
+            c = candidates.setdefault(hit_id(hit), _Candidate(hit_id(hit)))
             c.lexical, c.lexical_rank = hit["_score"], rank
             c.text_hash = hash_of(hit)
             c.fused += 1.0 / (RRF_K + rank)
         for rank, hit in enumerate(dense.get("hits", {}).get("hits", []), start=1):
-            c = candidates.setdefault(hit["_id"], _Candidate(hit["_id"]))
+            c = candidates.setdefault(hit_id(hit), _Candidate(hit_id(hit)))
             c.dense, c.dense_rank = cosine(hit["_score"]), rank
             c.passage_index = best_passage(hit)
             c.text_hash = hash_of(hit)
@@ -507,10 +491,10 @@ class SearchEngine:
                     "num_candidates": max(100, len(ids) * 2),
                 },
                 size=len(ids),
-                source=False,
+                **ids_only(),
             )
             for hit in response["hits"]["hits"]:
-                c = candidates[hit["_id"]]
+                c = candidates[hit_id(hit)]
                 c.dense = cosine(hit["_score"])
                 c.passage_index = best_passage(hit)
         best = max((c.lexical for c in candidates.values() if c.lexical is not None), default=0.0)
@@ -540,10 +524,10 @@ class SearchEngine:
         response = self._run(
             query={"ids": {"values": ids}},
             size=len(ids),
-            source=False,
-            docvalue_fields=fields,
+            stored_fields="_none_",
+            docvalue_fields=[DOC_ID, *fields],
         )
-        return {h["_id"]: h.get("fields", {}) for h in response["hits"]["hits"]}
+        return {hit_id(h): h.get("fields", {}) for h in response["hits"]["hits"]}
 
     def _sorted_search(
         self,
@@ -576,15 +560,14 @@ class SearchEngine:
                 ],
                 from_=len(read),
                 size=size,
-                source=False,
-                docvalue_fields=[TEXT_HASH],
+                **ids_only(TEXT_HASH),
                 track_total_hits=first is None,
                 aggs={**aggs, **distinct_aggs()} if first is None else None,
             )
             first = first or response
             hits = response["hits"]["hits"]
             read.extend(
-                _Candidate(h["_id"], lexical=h.get("_score") or 0.0, text_hash=hash_of(h))
+                _Candidate(hit_id(h), lexical=h.get("_score") or 0.0, text_hash=hash_of(h))
                 for h in hits
             )
             kept = collapse(read, lambda c: c.text_hash)
@@ -636,7 +619,7 @@ class SearchEngine:
         if vector is not None and unplaced:
             knn = self._knn(vector, len(unplaced), [{"ids": {"values": unplaced}}], inner=True)
             knn["num_candidates"] = max(100, len(unplaced) * 2)
-            searches.append({"knn": knn, "size": len(unplaced), "_source": False})
+            searches.append({"knn": knn, "size": len(unplaced), **ids_only()})
         found = self._msearch(searches)
         by_id = {h["_id"]: h for h in found[0]["hits"]["hits"]}
         copies = group_copies(found[1]) if hashes else Copies()
@@ -651,7 +634,7 @@ class SearchEngine:
         if vector is not None and unplaced:
             for hit in found[-1]["hits"]["hits"]:
                 for c in page:
-                    if c.doc_id == hit["_id"]:
+                    if c.doc_id == hit_id(hit):
                         c.passage_index = best_passage(hit)
         shown = [c for c in page if c.doc_id in by_id]  # absent: deleted between the stages
         return [
@@ -832,14 +815,21 @@ class SearchEngine:
             exact = self._knn(vector, len(doc_ids), only, inner=False)
             exact["inner_hits"] = {"size": every, "_source": False}
             exact["num_candidates"] = max(100, len(doc_ids) * 2)
-            similar = self._run(knn=exact, size=len(doc_ids), source=False)
-            matching = self._run(
-                query=self._passage_match(text, only, every, False), size=len(doc_ids), source=False
+            # Both in one round trip; hits by doc values alone (``ids_only``).
+            similar, matching = self._msearch(
+                [
+                    {"knn": exact, "size": len(doc_ids), **ids_only()},
+                    {
+                        "query": self._passage_match(text, only, every, False),
+                        "size": len(doc_ids),
+                        **ids_only(),
+                    },
+                ]
             )
             for response, is_lexical in ((matching, True), (similar, False)):
                 for hit in response["hits"]["hits"]:
                     for inner in _inner(hit):
-                        f_ = found.get((hit["_id"], int(inner["_nested"]["offset"])))
+                        f_ = found.get((hit_id(hit), int(inner["_nested"]["offset"])))
                         if f_ is None:
                             continue
                         if is_lexical:

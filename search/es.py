@@ -1,11 +1,33 @@
-"""The one place that builds an Elasticsearch client from settings."""
+"""The one place that builds an Elasticsearch client from settings, and multi-search."""
 
 from __future__ import annotations
 
-from elasticsearch import Elasticsearch
+import dataclasses
+from typing import Any
+
+import orjson
+from elasticsearch import ApiError, Elasticsearch
+from elasticsearch.exceptions import HTTP_EXCEPTIONS
+from elasticsearch.serializer import NdjsonSerializer, OrjsonSerializer
 
 from acl.secrets import read_secret
 from search.settings import Settings
+
+
+class _OrjsonNdjson(NdjsonSerializer):
+    """Multi-search and bulk bodies with orjson, like every other body (``make_client``)."""
+
+    def json_dumps(self, data: Any) -> bytes:
+        return orjson.dumps(data, default=self.default, option=orjson.OPT_SERIALIZE_NUMPY)
+
+    def json_loads(self, data: bytes) -> Any:
+        return orjson.loads(data)
+
+
+SERIALIZERS = {"application/json": OrjsonSerializer(), "application/x-ndjson": _OrjsonNdjson()}
+"""orjson rather than the standard library: a search sends a 384-number vector and reads
+hundreds of hits, and the standard library's encoding and parsing were a tenth of a query's
+CPU in the API process."""
 
 
 def make_client(settings: Settings) -> Elasticsearch:
@@ -21,6 +43,7 @@ def make_client(settings: Settings) -> Elasticsearch:
         "request_timeout": settings.es_request_timeout_s,
         "max_retries": settings.es_max_retries,
         "retry_on_timeout": True,
+        "serializers": SERIALIZERS,
     }
     if settings.es_sniff:
         kwargs.update(
@@ -34,3 +57,24 @@ def make_client(settings: Settings) -> Elasticsearch:
     if settings.es_ca_cert:
         kwargs["ca_certs"] = str(settings.es_ca_cert)
     return Elasticsearch(settings.es_hosts, **kwargs)  # type: ignore[arg-type]
+
+
+def msearch(
+    es: Elasticsearch, searches: list[tuple[dict[str, Any], dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Several searches (header, body in REST form) in one round trip, each answered as a
+    single search would be: a failed one raises the client's exception for its status."""
+    lines: list[dict[str, Any]] = []
+    for header, body in searches:
+        lines += [header, body]
+    answer = es.msearch(searches=lines)
+    responses: list[dict[str, Any]] = answer.body["responses"]
+    for response in responses:
+        error = response.get("error")
+        if error is None:
+            continue
+        status = int(response.get("status", 500))
+        reason = error.get("reason", str(error)) if isinstance(error, dict) else str(error)
+        kind = HTTP_EXCEPTIONS.get(status, ApiError)
+        raise kind(reason, meta=dataclasses.replace(answer.meta, status=status), body=response)
+    return responses

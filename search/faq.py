@@ -29,7 +29,7 @@ from search.embed import DIMENSIONS, LEGACY_SPACE, Embedder, EmbeddingSpace
 from search.errors import BadRequest, NotFound
 from search.purge import delete_matching
 from search.query import FaqAnswer
-from search.system_index import SystemIndex
+from search.system_index import SystemIndex, lookup_all
 
 DEFAULT_INDEX = "default"
 """The index id FAQs of the REST API belong to (the Kendra face uses its index ids)."""
@@ -366,8 +366,35 @@ class FaqStore(SystemIndex):
         limit: int = 1,
     ) -> list[FaqAnswer]:
         """The FAQs this user may see whose question matches ``text``, best first."""
-        if not self.es.indices.exists(index=self.index):
+        [probe] = lookup_all(self.es, [(self.index, self.probe_search(index_id))])
+        if not self.any_in(probe):
             return []
+        return self.matching(text, principal, index_id, vector, limit)
+
+    def probe_search(self, index_id: str = DEFAULT_INDEX) -> dict[str, Any]:
+        """Whether the index has any FAQ entry (``any_in`` reads it): most have none, and the
+        query path then skips embedding and searching them."""
+        return {
+            "size": 0,
+            "track_total_hits": 1,
+            "query": {
+                "bool": {"filter": [{"term": {"kind": "entry"}}, {"term": {"index_id": index_id}}]}
+            },
+        }
+
+    @staticmethod
+    def any_in(response: dict[str, Any]) -> bool:
+        return int(response.get("hits", {}).get("total", {}).get("value", 0)) > 0
+
+    def matching(
+        self,
+        text: str,
+        principal: Principal,
+        index_id: str = DEFAULT_INDEX,
+        vector: Sequence[float] | None = None,
+        limit: int = 1,
+    ) -> list[FaqAnswer]:
+        """``answers`` once ``probe_search`` found entries."""
         query_vector = np.asarray(
             vector if vector is not None else self.embedder.encode_one(text), dtype=np.float32
         )

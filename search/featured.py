@@ -23,7 +23,7 @@ from search.faq import DEFAULT_INDEX
 from search.filters import acl_filter
 from search.query import ResultItem
 from search.results import PAGE_SOURCE, page_query, result_item
-from search.system_index import SystemIndex
+from search.system_index import SystemIndex, lookup_all
 
 MAX_DOCUMENTS = 4
 MAX_QUERY_TEXTS = 49
@@ -227,24 +227,31 @@ class FeaturedStore(SystemIndex):
     # ----- the query path
     def pinned(self, text: str, index_id: str = DEFAULT_INDEX) -> list[str]:
         """The document ids pinned to ``text``: exact query texts first, then terms; at most 4."""
-        if not self.es.indices.exists(index=self.index):
-            return []
+        [response] = lookup_all(self.es, [(self.index, self.pinned_search(text, index_id))])
+        return self.pinned_from(response, text)
+
+    def pinned_search(self, text: str, index_id: str = DEFAULT_INDEX) -> dict[str, Any]:
+        """The search for the sets ``text`` matches (``pinned_from`` reads its response), so
+        the query path asks it together with its other lookups."""
         words = terms(text)
         should: list[dict[str, Any]] = [{"term": {"query_texts": normalise(text)}}]
         if words:
             should.append({"terms": {"query_terms": words}})
-        hits = self.es.search(
-            index=self.index,
-            size=20,
-            query={
+        return {
+            "size": 20,
+            "query": {
                 "bool": {
                     "filter": [{"term": {"index_id": index_id}}, {"term": {"status": "ACTIVE"}}],
                     "should": should,
                     "minimum_should_match": 1,
                 }
             },
-            sort=[{"created_at": "asc"}],
-        ).body["hits"]["hits"]
+            "sort": [{"created_at": "asc"}],
+        }
+
+    @staticmethod
+    def pinned_from(response: dict[str, Any], text: str) -> list[str]:
+        hits = response.get("hits", {}).get("hits", [])
         sets = [FeaturedSet(**h["_source"]["meta"]) for h in hits]
         exact = normalise(text)
         sets.sort(key=lambda s: 0 if exact in s.query_texts else 1)

@@ -366,6 +366,18 @@ class RelevanceStore(SystemIndex):
             doc = self.es.get(index=self.index, id=index_id).body
         except NotFoundError:
             return RelevanceSettings()
+        return self._parsed(index_id, doc)
+
+    def record_search(self, index_id: str) -> dict[str, Any]:
+        """The search for the index's record (``from_response`` reads it), for the query path to
+        ask with its other lookups; every write refreshes, so a search sees it at once."""
+        return {"size": 1, "query": {"ids": {"values": [index_id]}}, "seq_no_primary_term": True}
+
+    def from_response(self, index_id: str, response: dict[str, Any]) -> RelevanceSettings:
+        hits = response.get("hits", {}).get("hits", [])
+        return self._parsed(index_id, hits[0]) if hits else RelevanceSettings()
+
+    def _parsed(self, index_id: str, doc: dict[str, Any]) -> RelevanceSettings:
         version = (int(doc.get("_seq_no", -1)), int(doc.get("_primary_term", -1)))
         with self._cache_lock:
             hit = self._cache.get(index_id)

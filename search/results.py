@@ -10,6 +10,7 @@ from typing import Any
 
 from search.mapping import RESERVED_ATTRIBUTES
 from search.query import Excerpt, Highlight, ResultItem
+from search.writer import es_id
 
 PRE, POST = "\ue000", "\ue001"
 EXCERPT_CHARS = 300
@@ -30,6 +31,25 @@ RESULT_SOURCE = [
     "folder",
     "text_hash",
 ]
+
+
+DOC_ID = "doc_id"
+
+
+def ids_only(*fields: str) -> dict[str, Any]:
+    """Search parameters for hits that need only their id (and ``fields``' doc values).
+
+    Reading ``_id`` loads the stored fields, and so decompresses each hit's whole source with
+    its passages and vectors: most of a ranking stage's cost. The source's id comes from doc
+    values instead (``hit_id``)."""
+    return {"stored_fields": "_none_", "docvalue_fields": [DOC_ID, *fields]}
+
+
+def hit_id(hit: dict[str, Any]) -> str:
+    """The Elasticsearch id of a hit read with ``ids_only`` (or of any hit)."""
+    if "_id" in hit:
+        return str(hit["_id"])
+    return es_id(str(hit["fields"][DOC_ID][0]))
 
 
 def cosine(score: float) -> float:

@@ -12,6 +12,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
+from search.es import msearch
 from search.settings import replica_settings
 
 DEFAULT_SETTINGS: dict[str, Any] = {"number_of_shards": 1, **replica_settings(None)}
@@ -90,3 +91,13 @@ class SystemIndex:
                 return
             ensure_index(self.es, self.index, self.index_mappings, self.index_settings)
             self._ready = True
+
+
+def lookup_all(
+    es: Elasticsearch, searches: list[tuple[str, dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Searches of several system indices in one round trip; a missing index answers with no
+    hits (it is made on first write)."""
+    if not searches:
+        return []
+    return msearch(es, [({"index": i, "ignore_unavailable": True}, b) for i, b in searches])
