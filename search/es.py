@@ -43,6 +43,7 @@ def make_client(settings: Settings) -> Elasticsearch:
         "request_timeout": settings.es_request_timeout_s,
         "max_retries": settings.es_max_retries,
         "retry_on_timeout": True,
+        "connections_per_node": settings.es_connections,
         "serializers": SERIALIZERS,
     }
     if settings.es_sniff:

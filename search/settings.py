@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     es_request_timeout_s: float = 30.0
     es_max_retries: int = Field(default=3, ge=0, le=10)
     """A request that fails to connect or times out is retried this often, on another node."""
+    es_connections: int = Field(default=64, ge=1, le=1024)
+    """Open connections kept per node: at least the threads that search at once (an API
+    process serves 40 requests at a time, each with parallel stages). With the client's
+    default of 10, searches queued for a connection while Elasticsearch had CPU to spare."""
     es_sniff: bool = False
     """Discover the cluster's other nodes (on start and after a node fails) beyond ``es_url``."""
     es_shards: int = Field(default=1, ge=1, le=1024)
@@ -94,7 +98,7 @@ class Settings(BaseSettings):
     max_document_chars: int = Field(default=500_000, ge=1000)
     bulk_batch_docs: int = Field(default=32, ge=1, le=1000)
 
-    rerank_top_n: int = Field(default=50, ge=1, le=1000)
+    rerank_top_n: int = Field(default=40, ge=1, le=1000)
     max_page_size: int = Field(default=100, ge=1, le=1000)
     max_query_chars: int = Field(default=1000, ge=10)
 
