@@ -330,6 +330,9 @@ class SearchEngine:
         if request.sort is not None and request.sort.attribute != "_relevance":
             return self._sorted_search(request, text, filters, aggs, start)
         window = max(self.params.rerank_top_n, end)
+        # Deeper pages read more lexical matches, but the same neighbours and the same fused
+        # ranks (``_fuse``): every page is a slice of one ranking, nothing shown twice.
+        neighbours_k = window if mode is RetrievalMode.DENSE else self.params.rerank_top_n
         lexical: dict[str, Any] = {}
         dense: dict[str, Any] = {}
         vector: list[float] | None = None
@@ -338,7 +341,7 @@ class SearchEngine:
         # The query is embedded, and its neighbours found, while Elasticsearch runs the
         # lexical search: the two stages do not depend on each other.
         pending = (
-            _EMBED_POOL.submit(self._dense_stage, text, window, filters, aggs, mode)
+            _EMBED_POOL.submit(self._dense_stage, text, neighbours_k, filters, aggs, mode)
             if mode is not RetrievalMode.BM25
             else None
         )
@@ -454,18 +457,25 @@ class SearchEngine:
         return vector, self._run(**body)
 
     def _fuse(self, lexical: dict[str, Any], dense: dict[str, Any]) -> dict[str, _Candidate]:
+        """Reciprocal rank fusion over each list's first ``rerank_top_n`` ranks only.
+
+        A deeper page reads more lexical matches; counting their ranks would move documents
+        into the reranked set that an earlier page left out, and a result would show on two
+        pages. Beyond those ranks, candidates keep each list's order (a stable sort).
+        """
+        depth = self.params.rerank_top_n
         candidates: dict[str, _Candidate] = {}
         for rank, hit in enumerate(lexical.get("hits", {}).get("hits", []), start=1):
             c = candidates.setdefault(hit_id(hit), _Candidate(hit_id(hit)))
             c.lexical, c.lexical_rank = hit["_score"], rank
             c.text_hash = hash_of(hit)
-            c.fused += 1.0 / (RRF_K + rank)
+            c.fused += 1.0 / (RRF_K + rank) if rank <= depth else 0.0
         for rank, hit in enumerate(dense.get("hits", {}).get("hits", []), start=1):
             c = candidates.setdefault(hit_id(hit), _Candidate(hit_id(hit)))
             c.dense, c.dense_rank = cosine(hit["_score"]), rank
             c.passage_index = best_passage(hit)
             c.text_hash = hash_of(hit)
-            c.fused += 1.0 / (RRF_K + rank)
+            c.fused += 1.0 / (RRF_K + rank) if rank <= depth else 0.0
             named = hit.get("matched_queries")
             if c.lexical is None and isinstance(named, dict) and LEXICAL in named:
                 c.lexical = float(named[LEXICAL])  # a match beyond the lexical window

@@ -178,3 +178,30 @@ def test_retrieve_returns_the_passage_holding_the_rare_term_first(rt: Runtime) -
     twice = rt.engine.retrieve(RetrieveRequest(query_text=TWICE, page_size=5), WHO).passages
     assert {p.document_id for p in twice[:2]} == {"rank:twice-a", "rank:twice-b"}
     assert all(TWICE in p.text for p in twice[:2])
+
+
+def test_neighbours_beyond_the_lexical_window_count_as_the_matches_they_are(rt: Runtime) -> None:
+    """With a window of 5, the kNN stage returns documents the lexical window did not hold;
+    each of them matches "reference" too, so it must rank and count as a match (its BM25
+    score comes with the kNN hits), never as an extra neighbour."""
+    from search.engine import RankingParams, SearchEngine
+
+    narrow = SearchEngine(
+        rt.es, rt.settings.docs_alias, rt.embedder, params=RankingParams(rerank_top_n=5)
+    )
+
+    def top(mode: RetrievalMode) -> list[str]:
+        found = narrow.search(QueryRequest(query_text="reference", page_size=5), WHO, mode=mode)
+        return [r.id for r in found.results]
+
+    assert set(top(RetrievalMode.DENSE)) - set(top(RetrievalMode.BM25))  # the case at hand
+    matching = 51  # the 48 short references and the 3 reports; the garden notes lack the word
+    seen: list[str] = []
+    for page in range(1, 8):
+        response = narrow.search(
+            QueryRequest(query_text="reference", page_size=10, page_number=page), WHO
+        )
+        assert response.total == matching
+        seen += [r.id for r in response.results]
+    assert len(seen) == len(set(seen)) == matching
+    assert "rank:zebra" not in seen
