@@ -11,7 +11,9 @@ them and a repeated query never waits behind the model.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
+import re
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -103,6 +105,37 @@ DEFAULT_BACKEND: Backend = "onnx-int8"
 """What a new index is embedded with unless ``QUARRY_EMBEDDING_BACKEND`` says otherwise: the
 fastest backend that passes the quality gate (3.1x torch's passages/s, no nDCG@10 loss on
 SciFact for dense, hybrid and product ranking; docs/benchmarks.md)."""
+
+GPU_BACKEND: Backend = "torch"
+"""What a new index is embedded with where a CUDA GPU is visible: torch runs there (int8 runs
+on the CPU only), and its vectors are the fp32 space that CPU processes also embed queries in
+(ONNX fp32)."""
+
+
+def cuda_visible() -> bool:
+    """Whether this machine shows a CUDA GPU to a CUDA build of torch, without importing torch
+    (seconds) or initialising CUDA (a forked worker could not use it after that).
+
+    Device files and the wheel's build only: torch itself still decides the device when the
+    model loads (``Embedder``), and ``QUARRY_EMBEDDING_DEVICE=cpu`` keeps it off the GPU.
+    """
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        return False
+    if not any(re.fullmatch(r"nvidia[0-9]+", p.name) for p in _dev_files()):
+        return False
+    try:
+        version = importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return "+cpu" not in version
+
+
+def _dev_files() -> list[Path]:
+    try:
+        return list(Path("/dev").iterdir())
+    except OSError:
+        return []
+
 
 LEGACY_SPACE = EmbeddingSpace(PACKAGED_MODEL, "torch", "fp32")
 """What made the vectors of an index that records none: nothing else existed before."""

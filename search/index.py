@@ -24,7 +24,14 @@ import numpy.typing as npt
 from elasticsearch import Elasticsearch, NotFoundError
 
 from search.duplicates import TEXT_HASH, text_hash
-from search.embed import DEFAULT_BACKEND, LEGACY_SPACE, EmbeddingSpace, passage_text
+from search.embed import (
+    DEFAULT_BACKEND,
+    GPU_BACKEND,
+    LEGACY_SPACE,
+    EmbeddingSpace,
+    cuda_visible,
+    passage_text,
+)
 from search.embed_onnx import BACKENDS, Backend
 from search.errors import BadRequest, ReindexRequired
 from search.mapping import (
@@ -46,23 +53,29 @@ SPACE_CHECK_TTL_S = 5.0
 Encode = Callable[[Sequence[str]], Sequence[npt.NDArray[np.float32]]]
 
 
-def backend_for(es: Elasticsearch, alias: str, configured: str) -> Backend:
+def backend_for(
+    es: Elasticsearch, alias: str, configured: str, device: str | None = None
+) -> Backend:
     """The embedding backend a process uses: the configured one, or for ``auto`` the one the
-    index behind ``alias`` records (torch for an index older than the record), and
-    ``DEFAULT_BACKEND`` when there is no index yet. So an upgrade never strands an index whose
-    vectors another backend made; switching it is a deliberate ``quarry index reindex``."""
+    index behind ``alias`` records (torch for an index older than the record). With no index
+    yet: ``GPU_BACKEND`` where a CUDA GPU is visible (and ``device`` allows it), else
+    ``DEFAULT_BACKEND``. So an upgrade never strands an index whose vectors another backend
+    made; switching it is a deliberate ``quarry index reindex``."""
     if configured != "auto":
         if configured not in BACKENDS:
             raise ValueError(f"embedding backend: one of auto, {', '.join(BACKENDS)}")
         return configured  # type: ignore[return-value]
+    fresh = DEFAULT_BACKEND
+    if device != "cpu" and ((device or "").startswith("cuda") or cuda_visible()):
+        fresh = GPU_BACKEND
     try:
         found = es.indices.get_mapping(index=alias).body
     except NotFoundError:
-        return DEFAULT_BACKEND
+        return fresh
     for body in found.values():
         backend = (_recorded(body["mappings"]) or LEGACY_SPACE).backend
-        return backend if backend in BACKENDS else DEFAULT_BACKEND  # type: ignore[return-value]
-    return DEFAULT_BACKEND
+        return backend if backend in BACKENDS else fresh  # type: ignore[return-value]
+    return fresh
 
 
 def _recorded(mappings: dict[str, Any]) -> EmbeddingSpace | None:

@@ -36,7 +36,7 @@ class Runtime:
         if self._embedder is not None:
             return self._embedder.backend
         s = self.settings
-        return backend_for(self.es, s.docs_alias, s.embedding_backend)
+        return backend_for(self.es, s.docs_alias, s.embedding_backend, s.embedding_device)
 
     @cached_property
     def embedder(self) -> Embedder:

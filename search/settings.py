@@ -81,7 +81,9 @@ class Settings(BaseSettings):
     embedding_backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
     """``torch``, ``onnx`` (same vectors as torch) or ``onnx-int8`` (another vector space: the
     index must be reindexed, see docs/benchmarks.md); the index records which made its vectors.
-    ``auto``: the backend the existing index records, and ``onnx-int8`` for a new index."""
+    ``auto``: the backend the existing index records; for a new index ``torch`` where a CUDA
+    GPU is visible (it embeds there; ``QUARRY_EMBEDDING_DEVICE=cpu`` opts out), else
+    ``onnx-int8``."""
     embedding_query_backend: Literal["torch", "onnx", "onnx-int8"] | None = None
     """What embeds queries; default: ONNX Runtime of the backend's precision (the same vectors,
     several times faster on one short text). Must make the same vector space as the backend."""

@@ -7,7 +7,9 @@ with an error naming the setting, BM25-only queries still answer, and ``reindex`
 
 from __future__ import annotations
 
+import importlib.metadata
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -237,3 +239,43 @@ def test_auto_follows_the_index_and_new_indices_get_the_default(settings: Settin
         assert Runtime(explicit).backend == "onnx"
     finally:
         fresh.index.delete()
+
+
+def test_auto_embeds_a_new_index_on_a_visible_gpu(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where a CUDA GPU is visible, a new deployment's index is made by torch (which runs
+    there; int8 runs on the CPU only); an existing index keeps its space, and
+    ``QUARRY_EMBEDDING_DEVICE=cpu`` keeps a new one on the CPU's fastest backend."""
+    import search.index
+
+    monkeypatch.setattr(search.index, "cuda_visible", lambda: True)
+    fresh = Runtime(settings.model_copy(update={"index_prefix": f"{settings.index_prefix}-gpu"}))
+    try:
+        assert fresh.backend == "torch"
+        cpu = fresh.settings.model_copy(update={"embedding_device": "cpu"})
+        assert Runtime(cpu).backend == DEFAULT_BACKEND
+        Runtime(cpu).index.ensure()  # a CPU process made the index first: int8 it stays
+        assert Runtime(fresh.settings).backend == DEFAULT_BACKEND
+    finally:
+        fresh.index.delete()
+
+
+def test_a_gpu_is_visible_only_with_a_device_file_and_a_cuda_build(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import search.embed
+
+    gpu = [tmp_path / "nvidiactl", tmp_path / "nvidia0"]
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setattr(search.embed, "_dev_files", lambda: gpu)
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "2.15.0")
+    assert search.embed.cuda_visible()
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # hidden from this process
+    assert not search.embed.cuda_visible()
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "2.15.0+cpu")
+    assert not search.embed.cuda_visible()  # a CPU-only build of torch
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "2.15.0")
+    monkeypatch.setattr(search.embed, "_dev_files", lambda: [tmp_path / "nvidiactl"])
+    assert not search.embed.cuda_visible()  # the driver without a device
