@@ -217,10 +217,15 @@ def test_faq_entries_of_another_space_are_not_compared(
     assert len(same.answers(question, Principal.anonymous())) == 1
 
 
-def test_auto_follows_the_index_and_new_indices_get_the_default(settings: Settings) -> None:
+def test_auto_follows_the_index_and_new_indices_get_the_default(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``QUARRY_EMBEDDING_BACKEND=auto`` (the default): an upgraded deployment keeps using the
     backend its index records, a new deployment starts on the fastest backend that passed the
     quality gate; an explicit setting wins (and is refused on another space, as tested above)."""
+    import search.index
+
+    monkeypatch.setattr(search.index, "cuda_visible", lambda: False)  # as on a CPU machine
     fresh = Runtime(settings.model_copy(update={"index_prefix": f"{settings.index_prefix}-auto"}))
     try:
         assert fresh.settings.embedding_backend == "auto"
