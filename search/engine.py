@@ -16,8 +16,9 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -289,21 +290,13 @@ class SearchEngine:
 
     # ----- the query path
     def _run(self, **body: Any) -> dict[str, Any]:
-        try:
+        with _rejected_as_bad_request():
             return dict(self.es.search(index=self.alias, **body).body)
-        except ApiError as exc:
-            if exc.status_code == 400:
-                raise BadRequest(f"search failed: {exc.message}") from exc
-            raise
 
     def _msearch(self, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Several searches of the alias in one round trip (bodies in REST form)."""
-        try:
+        with _rejected_as_bad_request():
             return msearch(self.es, [({"index": self.alias}, body) for body in searches])
-        except ApiError as exc:
-            if exc.status_code == 400:
-                raise BadRequest(f"search failed: {exc.message}") from exc
-            raise
 
     def search(
         self,
@@ -652,10 +645,10 @@ class SearchEngine:
             for hit in titled["hits"]["hits"]:
                 copies.untitled[hit["_id"]].title = hit["_source"].get("title") or ""
         if vector is not None and unplaced:
-            for hit in found[-1]["hits"]["hits"]:
-                for c in page:
-                    if c.doc_id == hit_id(hit):
-                        c.passage_index = best_passage(hit)
+            placed = {hit_id(h): best_passage(h) for h in found[-1]["hits"]["hits"]}
+            for c in page:
+                if c.doc_id in placed:
+                    c.passage_index = placed[c.doc_id]
         shown = [c for c in page if c.doc_id in by_id]  # absent: deleted between the stages
         return [
             result_item(
@@ -896,6 +889,18 @@ class SearchEngine:
                 "filter": filters,
             }
         }
+
+
+@contextmanager
+def _rejected_as_bad_request() -> Iterator[None]:
+    """A request Elasticsearch rejects (400: a bad filter value, a malformed query) is the
+    caller's mistake; anything else is the backend's."""
+    try:
+        yield
+    except ApiError as exc:
+        if exc.status_code == 400:
+            raise BadRequest(f"search failed: {exc.message}") from exc
+        raise
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -17,16 +18,21 @@ _ORJSON = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 """Numpy arrays as lists, and non-string keys as strings (as the standard library writes them)."""
 
 
-class _Orjson(OrjsonSerializer):
+class _OrjsonDumps:
+    """orjson with ``_ORJSON``'s options, for single bodies and NDJSON lines alike."""
+
+    default: Callable[[Any], Any]  # the serializer's own (dates, UUIDs, numpy scalars)
+
     def json_dumps(self, data: Any) -> bytes:
         return orjson.dumps(data, default=self.default, option=_ORJSON)
 
 
-class _OrjsonNdjson(NdjsonSerializer):
+class _Orjson(_OrjsonDumps, OrjsonSerializer):
+    pass
+
+
+class _OrjsonNdjson(_OrjsonDumps, NdjsonSerializer):
     """Multi-search and bulk bodies with orjson, like every other body (``make_client``)."""
-
-    def json_dumps(self, data: Any) -> bytes:
-        return orjson.dumps(data, default=self.default, option=_ORJSON)
 
     def json_loads(self, data: bytes) -> Any:
         return orjson.loads(data)

@@ -396,7 +396,7 @@ class FaqStore(SystemIndex):
     ) -> list[FaqAnswer]:
         """``answers`` once ``probe_search`` found entries."""
         query_vector = np.asarray(
-            vector if vector is not None else self.embedder.encode_one(text), dtype=np.float32
+            vector if vector is not None else self.embedder.encode_query(text), dtype=np.float32
         )
         filters = [
             {"term": {"kind": "entry"}},
